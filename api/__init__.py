@@ -1,0 +1,1 @@
+"""The two front doors: the ``kuma`` CLI (Typer) and the HTTP API (FastAPI). Thin; nothing imports it."""

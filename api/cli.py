@@ -1,0 +1,61 @@
+"""The ``kuma`` command. Each area registers its commands from ``api/commands/``.
+
+Exit codes (docs/cli.md): 0 success; 1 unexpected error; 2 bad input; 3 configuration;
+4 not found; 5 consent refused; 6 integrity failure; 7 some items of a batch failed.
+"""
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from api.commands import anonymize, archive_cmds, episodes, feeds, server, transcripts
+from api.context import err_console
+from archive.errors import KumaError
+
+app = typer.Typer(
+    name="kuma",
+    help="Kuma : témoignages, anonymisation, émissions et flux pour les radios de proximité.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+for module in (archive_cmds, transcripts, anonymize, episodes, feeds, server):
+    module.register(app)
+
+
+@app.command()
+def demo(home: str = typer.Option("kuma-demo", help="Data directory of the demo archive (recreated).")) -> None:
+    """Build a fresh demo archive from the bundled sample testimonies, end to end."""
+    from api.demo import run_demo
+
+    run_demo(home)
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        app(args=argv, standalone_mode=False)
+    except KumaError as exc:
+        err_console.print(f"[bold red]Erreur :[/] {exc}", soft_wrap=True)
+        return exc.exit_code
+    except typer.Abort:
+        err_console.print("Interrompu.")
+        return 130
+    except KeyboardInterrupt:
+        err_console.print("Interrompu : rien n'est perdu, relancez la même commande pour terminer.")
+        return 130
+    except typer.Exit as exc:
+        return exc.exit_code
+    except Exception as exc:  # click usage errors
+        from click.exceptions import ClickException
+
+        if isinstance(exc, ClickException):
+            exc.show()
+            return exc.exit_code
+        raise
+    return 0
+
+
+def run() -> None:
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The archive: settings, database, media store, consent policy. Imports nothing of ours."""

@@ -1,0 +1,160 @@
+"""The consent policy: the one place that decides whether a testimony may be used, and how.
+
+Every exit (episode build, feed, radio pack, API response, clip) calls :func:`decide`.
+No other code reads consent flags to make a decision.
+
+Rules (DESIGN.md):
+
+- no consent recorded: keep the recording, process nothing, expose nothing;
+- ``archive`` no, or consent withdrawn: every use refused;
+- ``process`` (transcribe, anonymize): needs archive consent;
+- ``advocacy`` / ``broadcast`` / ``online``: need their own flag, and a human-approved
+  anonymized rendition made from the *current* inputs (consent version, transcript,
+  sensitive terms). The decision carries that rendition: it is the only form that may leave.
+"""
+from __future__ import annotations
+
+import enum
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, object_session
+
+from archive.errors import ConsentRefused, ReviewRequired
+from archive.models import (
+    ConsentRecord,
+    Identity,
+    Rendition,
+    ReviewStatus,
+    Testimony,
+    Transcript,
+    TranscriptSource,
+    VoiceForm,
+)
+
+# Bump when the anonymization itself changes so that every rendition is reviewed again.
+ANONYMIZATION_VERSION = 1
+
+ANONYMOUS_LABEL = "témoin anonyme"
+
+
+class Use(enum.StrEnum):
+    ARCHIVE = "archive"  # keep it in the association's private archive
+    PROCESS = "process"  # transcribe, anonymize (inside the archive)
+    ADVOCACY = "advocacy"  # partner advocates through the API
+    BROADCAST = "broadcast"  # partner radios: private feed, radio pack
+    ONLINE = "online"  # open internet: public feed
+
+    @property
+    def exposes(self) -> bool:
+        return self in (Use.ADVOCACY, Use.BROADCAST, Use.ONLINE)
+
+
+@dataclass(frozen=True)
+class Decision:
+    use: Use
+    allowed: bool
+    reason: str
+    consent_version: int | None = None
+    identity: Identity | None = None
+    voice: VoiceForm | None = None
+    rendition: Rendition | None = None  # for exposing uses: the one form that may leave
+
+    @property
+    def disguise_required(self) -> bool:
+        return self.voice != VoiceForm.ORIGINAL
+
+    def speaker_label(self, pseudonym: str | None) -> str:
+        """How the speaker may be named in text that leaves the archive."""
+        if self.identity in (Identity.PSEUDONYM, Identity.NAMED) and pseudonym:
+            return pseudonym
+        return ANONYMOUS_LABEL
+
+    def require(self) -> Decision:
+        if not self.allowed:
+            error = ReviewRequired if self.reason.startswith(REVIEW_REASON) else ConsentRefused
+            raise error(self.reason)
+        return self
+
+
+REVIEW_REASON = "aucune version anonymisée approuvée"
+
+
+def rule(consent: ConsentRecord | None, use: Use, *, rendition_approved: bool, now: datetime | None = None) -> Decision:
+    """The consent table itself, over plain values (unit-tested row by row)."""
+    now = now or datetime.now(timezone.utc)
+    if consent is None:
+        if use == Use.ARCHIVE:
+            return Decision(use, True, "conservé en attente de consentement")
+        return Decision(use, False, "aucun consentement enregistré")
+    version = consent.version
+    withdrawn = consent.withdrawn_at
+    if withdrawn is not None and _aware(withdrawn) <= now:
+        return Decision(use, False, f"consentement retiré le {_aware(withdrawn):%Y-%m-%d}", version)
+    if not consent.archive:
+        return Decision(use, False, "pas de consentement pour l'archivage", version)
+    identity, voice = Identity(consent.identity), VoiceForm(consent.voice)
+    if use in (Use.ARCHIVE, Use.PROCESS):
+        return Decision(use, True, "autorisé", version, identity, voice)
+    if not getattr(consent, use.value):
+        return Decision(use, False, f"pas de consentement pour l'usage « {use.value} »", version, identity, voice)
+    if not rendition_approved:
+        return Decision(use, False, f"{REVIEW_REASON} (relecture humaine requise)", version, identity, voice)
+    return Decision(use, True, "autorisé", version, identity, voice)
+
+
+def decide(testimony: Testimony, use: Use, *, now: datetime | None = None) -> Decision:
+    """May ``testimony`` be used for ``use``, and in which form? The single policy function."""
+    consent = testimony.consent
+    rendition = current_rendition(testimony) if use.exposes and consent is not None else None
+    approved = rendition is not None and rendition.status == ReviewStatus.APPROVED
+    decision = rule(consent, use, rendition_approved=approved, now=now)
+    if decision.allowed and use.exposes:
+        return Decision(**{**decision.__dict__, "rendition": rendition})
+    return decision
+
+
+def preferred_transcript(session: Session, testimony_id: int) -> Transcript | None:
+    """The transcript that rules: the latest human version, else the latest ASR version."""
+    rows = session.scalars(
+        select(Transcript).where(Transcript.testimony_id == testimony_id).order_by(Transcript.version.desc())
+    ).all()
+    human = [t for t in rows if t.source == TranscriptSource.HUMAN]
+    return (human or rows or [None])[0]
+
+
+def rendition_fingerprint(testimony: Testimony, transcript: Transcript | None) -> str:
+    """Hash of everything an anonymized rendition is made from. A change means: review again."""
+    consent = testimony.consent
+    payload = {
+        "v": ANONYMIZATION_VERSION,
+        "consent": consent and [consent.version, consent.identity, consent.voice],
+        "transcript": transcript and transcript.id,
+        "terms": sorted([t.term, t.kind, t.ignored] for t in testimony.sensitive_terms),
+        "muted": testimony.muted_spans,
+        "pseudonym": testimony.pseudonym,
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def current_rendition(testimony: Testimony) -> Rendition | None:
+    """The latest rendition, if it was made from the testimony's current inputs; else None."""
+    session = object_session(testimony)
+    if session is None:
+        return None
+    latest = session.scalars(
+        select(Rendition).where(Rendition.testimony_id == testimony.id).order_by(Rendition.id.desc()).limit(1)
+    ).first()
+    if latest is None:
+        return None
+    transcript = preferred_transcript(session, testimony.id)
+    if latest.fingerprint != rendition_fingerprint(testimony, transcript):
+        return None
+    return latest
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)

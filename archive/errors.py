@@ -1,0 +1,79 @@
+"""Kuma's exception tree. Low-level errors become one of these at the boundary.
+
+    KumaError
+    ├── ConfigError               bad settings, missing model, unusable data directory
+    ├── InputError                bad input from a person: file, sidecar, timecode, rundown
+    │   ├── MetadataError         sidecar / --meta validation
+    │   ├── AudioError            undecodable, empty, silent, too long
+    │   └── RundownError          an invalid episode rundown
+    ├── NotFound                  unknown testimony, episode, key...
+    ├── ConsentRefused            the consent policy said no (carries the reason)
+    ├── ReviewRequired            an anonymized rendition is not approved yet
+    ├── IntegrityError            stored media does not match its checksum
+    └── StageError                a pipeline stage failed for one item (recorded, batch goes on)
+
+The CLI prints ``str(error)`` on one line and exits with ``error.exit_code``;
+the API answers ``{"error": code, "detail": str(error)}`` with ``error.http_status``.
+"""
+from __future__ import annotations
+
+
+class KumaError(Exception):
+    code = "kuma_error"
+    exit_code = 1
+    http_status = 500
+
+
+class ConfigError(KumaError):
+    code = "config_error"
+    exit_code = 3
+    http_status = 500
+
+
+class InputError(KumaError):
+    code = "invalid_input"
+    exit_code = 2
+    http_status = 422
+
+
+class MetadataError(InputError):
+    code = "invalid_metadata"
+
+
+class AudioError(InputError):
+    code = "invalid_audio"
+
+
+class RundownError(InputError):
+    code = "invalid_rundown"
+
+    def __init__(self, problems: list[str] | str):
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        super().__init__("; ".join(self.problems))
+
+
+class NotFound(KumaError):
+    code = "not_found"
+    exit_code = 4
+    http_status = 404
+
+
+class ConsentRefused(KumaError):
+    code = "consent_refused"
+    exit_code = 5
+    http_status = 403
+
+
+class ReviewRequired(ConsentRefused):
+    code = "review_required"
+
+
+class IntegrityError(KumaError):
+    code = "integrity_error"
+    exit_code = 6
+    http_status = 500
+
+
+class StageError(KumaError):
+    code = "stage_failed"
+    exit_code = 7

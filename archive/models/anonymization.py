@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from archive.models.base import Base, utcnow
+from archive.models.testimony import MediaAsset, Testimony
+from archive.models.transcript import Transcript
+
+
+class ReviewStatus(enum.StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+
+
+class Rendition(Base):
+    """An anonymized rendition of a testimony: disguised audio + redacted transcript, reviewed by a human.
+
+    ``fingerprint`` hashes everything it was made from (consent version, transcript version,
+    sensitive terms, parameters); when any of those changes the rendition goes back to pending.
+    """
+
+    __tablename__ = "renditions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    testimony_id: Mapped[int] = mapped_column(ForeignKey("testimonies.id", ondelete="CASCADE"), index=True)
+    audio_asset_id: Mapped[int | None] = mapped_column(ForeignKey("media_assets.id", ondelete="SET NULL"))
+    transcript_id: Mapped[int | None] = mapped_column(ForeignKey("transcripts.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(String(16), default=ReviewStatus.PENDING)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    # The redacted transcript as stored segments [{idx, start, end, text}], and the list of redactions.
+    redacted_segments: Mapped[list[Any]] = mapped_column(default=list)
+    redactions: Mapped[list[Any]] = mapped_column(default=list)
+    approved_by: Mapped[str | None] = mapped_column(String(128))
+    approved_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    testimony: Mapped[Testimony] = relationship()
+    audio: Mapped[MediaAsset | None] = relationship()
+    transcript: Mapped[Transcript | None] = relationship()

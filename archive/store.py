@@ -1,0 +1,171 @@
+"""Content-addressed media store: every file lives at ``<root>/<aa>/<bb>/<sha256>``.
+
+Writes are atomic (temp file in the store, fsync, rename), files are owner-only (0600)
+and never modified once stored: the same content always has the same address.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO, NamedTuple
+
+from archive.errors import IntegrityError, NotFound
+
+CHUNK = 1 << 20
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class Stored(NamedTuple):
+    sha256: str
+    size: int
+    created: bool  # False when the same content was already in the store
+
+
+@dataclass
+class VerifyReport:
+    checked: int = 0
+    missing: list[str] = field(default_factory=list)
+    corrupt: list[str] = field(default_factory=list)
+    orphans: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not (self.missing or self.corrupt or self.orphans)
+
+
+class MediaStore:
+    def __init__(self, root: Path):
+        self.root = Path(root)
+
+    def _ensure_root(self) -> None:
+        for path in (self.root, self.root / "tmp"):
+            path.mkdir(parents=True, exist_ok=True, mode=0o700)
+            os.chmod(path, 0o700)
+
+    def path(self, sha256: str) -> Path:
+        return self.root / sha256[:2] / sha256[2:4] / sha256
+
+    def exists(self, sha256: str) -> bool:
+        return self.path(sha256).is_file()
+
+    def open(self, sha256: str) -> BinaryIO:
+        try:
+            return open(self.path(sha256), "rb")
+        except FileNotFoundError as exc:
+            raise NotFound(f"media {sha256[:12]}… is missing from the store") from exc
+
+    def temp_path(self, suffix: str = "") -> Path:
+        """A fresh path inside the store's tmp/ (same filesystem, so ``adopt`` is a rename)."""
+        self._ensure_root()
+        fd, name = tempfile.mkstemp(dir=self.root / "tmp", suffix=suffix)
+        os.close(fd)
+        return Path(name)
+
+    def adopt(self, temp: Path) -> Stored:
+        """Move a finished temp file into its content address."""
+        sha = sha256_file(temp)
+        size = temp.stat().st_size
+        return Stored(sha, size, self._commit(temp, sha))
+
+    def put_file(self, source: Path) -> Stored:
+        """Copy ``source`` into the store, byte for byte."""
+        self._ensure_root()
+        digest = hashlib.sha256()
+        temp = self.temp_path()
+        try:
+            with open(source, "rb") as src, open(temp, "wb") as dst:
+                while chunk := src.read(CHUNK):
+                    digest.update(chunk)
+                    dst.write(chunk)
+                dst.flush()
+                os.fsync(dst.fileno())
+            size = temp.stat().st_size
+            sha = digest.hexdigest()
+            return Stored(sha, size, self._commit(temp, sha))
+        finally:
+            temp.unlink(missing_ok=True)
+
+    def put_bytes(self, data: bytes) -> Stored:
+        temp = self.temp_path()
+        try:
+            with open(temp, "wb") as dst:
+                dst.write(data)
+                dst.flush()
+                os.fsync(dst.fileno())
+            return self.adopt(temp)
+        finally:
+            temp.unlink(missing_ok=True)
+
+    def _commit(self, temp: Path, sha: str) -> bool:
+        final = self.path(sha)
+        if final.exists():
+            temp.unlink(missing_ok=True)
+            return False
+        final.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.chmod(temp, 0o600)
+        with open(temp, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(temp, final)
+        dir_fd = os.open(final.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+        return True
+
+    def remove(self, sha256: str) -> None:
+        self.path(sha256).unlink(missing_ok=True)
+
+    def copy_out(self, sha256: str, destination: Path) -> Path:
+        with self.open(sha256) as src, open(destination, "wb") as dst:
+            shutil.copyfileobj(src, dst, CHUNK)
+        return destination
+
+    def stored(self) -> Iterator[str]:
+        if not self.root.exists():
+            return
+        for path in self.root.glob("??/??/*"):
+            if path.is_file() and len(path.name) == 64:
+                yield path.name
+
+    def clean_temp(self) -> int:
+        """Remove temp files left by an interrupted write. Returns how many."""
+        tmp = self.root / "tmp"
+        removed = 0
+        if tmp.exists():
+            for path in tmp.iterdir():
+                path.unlink(missing_ok=True)
+                removed += 1
+        return removed
+
+    def verify(self, expected: Iterable[str], progress=None) -> VerifyReport:
+        """Re-hash every expected file; report missing, corrupt and unreferenced (orphan) files."""
+        expected = set(expected)
+        report = VerifyReport()
+        for sha in sorted(expected):
+            path = self.path(sha)
+            report.checked += 1
+            if not path.is_file():
+                report.missing.append(sha)
+            elif sha256_file(path) != sha:
+                report.corrupt.append(sha)
+            if progress:
+                progress(sha)
+        report.orphans = sorted(set(self.stored()) - expected)
+        return report
+
+    def check(self, sha256: str) -> None:
+        if sha256_file(self.path(sha256)) != sha256:
+            raise IntegrityError(f"media {sha256[:12]}… does not match its checksum")

@@ -1,0 +1,1 @@
+"""Ingest: probe, decode, strip metadata, checksum, store originals and clean working copies."""

@@ -1,0 +1,188 @@
+"""Intake metadata (the sidecar next to a recording, or ``--meta FILE``), validated with
+messages an intake worker can act on."""
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, time, timezone
+from pathlib import Path
+from typing import Any
+
+import pycountry
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from archive.errors import MetadataError
+from archive.models import Identity, VoiceForm
+from archive.timecode import parse_timecode
+
+SIDECAR_SUFFIXES = (".yaml", ".yml", ".json")
+TERM_KINDS = ("name", "place", "phone", "other")
+
+
+class _Loader(yaml.SafeLoader):
+    """Safe YAML that leaves dates as text, so that a bad date gets our message, not YAML's."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    key: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+class IntakeConsent(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    archive: bool = False
+    advocacy: bool = False
+    broadcast: bool = False
+    online: bool = False
+    identity: Identity = Identity.ANONYMOUS
+    voice: VoiceForm = VoiceForm.DISGUISE
+    collected_by: str | None = None
+    method: str | None = None
+
+
+class IntakeTerm(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    term: str = Field(min_length=1)
+    kind: str = "name"
+
+    @field_validator("kind")
+    @classmethod
+    def _kind(cls, value: str) -> str:
+        if value not in TERM_KINDS:
+            raise ValueError(f"type inconnu {value!r} (attendu : {', '.join(TERM_KINDS)})")
+        return value
+
+
+class IntakeMetadata(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    pseudonym: str | None = None
+    recorded_at: datetime | None = None
+    place: str | None = None
+    language: str | None = None
+    expelled_from: str | None = None
+    route: str | None = None
+    themes: list[str] = Field(default_factory=list)
+    interviewer: str | None = None
+    notes: str | None = None
+    consent: IntakeConsent | None = None
+    sensitive_terms: list[IntakeTerm] = Field(default_factory=list)
+    muted: list[tuple[float, float]] = Field(default_factory=list)
+
+    @field_validator("recorded_at", mode="before")
+    @classmethod
+    def _date(cls, value: Any) -> Any:
+        if isinstance(value, date) and not isinstance(value, datetime):
+            return datetime.combine(value, time(), tzinfo=timezone.utc)
+        if isinstance(value, str):
+            try:
+                parsed = datetime.fromisoformat(value.strip())
+            except ValueError:
+                raise ValueError(f"date invalide {value!r} (attendu AAAA-MM-JJ ou AAAA-MM-JJTHH:MM)") from None
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+        return value
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        code = value.strip().lower()
+        found = pycountry.languages.get(alpha_2=code) if len(code) == 2 else pycountry.languages.get(alpha_3=code)
+        if found is None:
+            raise ValueError(f"code de langue inconnu {value!r} (ISO 639-1 ou 639-3 : fr, bm, en…)")
+        return getattr(found, "alpha_2", None) or found.alpha_3
+
+    @field_validator("expelled_from")
+    @classmethod
+    def _country(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        found = pycountry.countries.get(alpha_2=value.strip().upper())
+        if found is None:
+            raise ValueError(f"code de pays inconnu {value!r} (ISO 3166 alpha-2 : DZ, LY, FR, ES…)")
+        return found.alpha_2
+
+    @field_validator("sensitive_terms", mode="before")
+    @classmethod
+    def _terms(cls, value: Any) -> Any:
+        if value is None:
+            return []
+        return [{"term": item} if isinstance(item, str) else item for item in value]
+
+    @field_validator("muted", mode="before")
+    @classmethod
+    def _muted(cls, value: Any) -> Any:
+        spans = []
+        for item in value or []:
+            if isinstance(item, dict):
+                item = (item.get("start"), item.get("end"))
+            if not isinstance(item, (list, tuple)) or len(item) != 2:
+                raise ValueError(f"passage à couper invalide {item!r} (attendu [début, fin])")
+            start, end = (parse_timecode(v) for v in item)
+            if end <= start:
+                raise ValueError(f"passage à couper {item!r} : la fin doit suivre le début")
+            spans.append((start, end))
+        return spans
+
+    @field_validator("themes", mode="before")
+    @classmethod
+    def _themes(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [value]
+        return [str(v).strip().lower() for v in value or []]
+
+    def check_themes(self, vocabulary: set[str], source: str) -> None:
+        unknown = [t for t in self.themes if t not in vocabulary]
+        if unknown:
+            raise MetadataError(
+                f"{source} : thème inconnu {', '.join(unknown)} (vocabulaire : {', '.join(sorted(vocabulary))})"
+            )
+
+
+def find_sidecar(audio_path: Path) -> Path | None:
+    for suffix in SIDECAR_SUFFIXES:
+        candidate = audio_path.with_suffix(suffix)
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_metadata(path: Path | None) -> IntakeMetadata:
+    """Read and validate a sidecar; no sidecar means empty metadata and no consent."""
+    if path is None:
+        return IntakeMetadata()
+    name = path.name
+    try:
+        text = path.read_text(encoding="utf-8")
+        raw = json.loads(text) if path.suffix == ".json" else yaml.load(text, Loader=_Loader)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise MetadataError(f"{name} : lecture impossible ({exc})") from exc
+    except (yaml.YAMLError, json.JSONDecodeError) as exc:
+        raise MetadataError(f"{name} : syntaxe invalide ({str(exc).splitlines()[0]})") from exc
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise MetadataError(f"{name} : le fichier doit contenir des champs (clé: valeur)")
+    try:
+        return IntakeMetadata.model_validate(raw)
+    except ValidationError as exc:
+        raise MetadataError(f"{name} : {describe(exc)}") from None
+
+
+def describe(exc: ValidationError) -> str:
+    parts = []
+    for error in exc.errors():
+        where = ".".join(str(p) for p in error["loc"]) or "fichier"
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message = "champ inconnu"
+        elif error["type"] == "enum":
+            message = f"valeur inconnue {error.get('input')!r} (attendu : {error['ctx']['expected']})"
+        elif error["type"].startswith("bool"):
+            message = f"oui/non attendu (true/false), reçu {error.get('input')!r}"
+        parts.append(f"champ « {where} » : {message}")
+    return "; ".join(parts)

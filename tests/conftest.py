@@ -1,0 +1,120 @@
+"""Shared fixtures: a fresh archive (SQLite always; PostgreSQL too when KUMA_TEST_DATABASE_URL
+is set), generated audio, and the optional ../shared/media recordings."""
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from sqlalchemy import create_engine, text
+
+from archive.audio import encode
+from archive.db import Archive
+from archive.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_MEDIA = ROOT.parent / "shared" / "media"
+PG_URL = os.environ.get("KUMA_TEST_DATABASE_URL")
+
+BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch, tmp_path):
+    """No test reads the developer's KUMA_* variables or .env file."""
+    for name in list(os.environ):
+        if name.startswith("KUMA_") and name != "KUMA_TEST_DATABASE_URL":
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+
+
+def _fresh_pg_schema() -> tuple[str, str]:
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    engine = create_engine(PG_URL)
+    with engine.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine.dispose()
+    sep = "&" if "?" in PG_URL else "?"
+    return f"{PG_URL}{sep}options=-csearch_path%3D{schema}", schema
+
+
+def _drop_pg_schema(schema: str) -> None:
+    engine = create_engine(PG_URL)
+    with engine.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def settings(request, tmp_path) -> Settings:
+    """Settings for a fresh archive under tmp_path, on each database backend."""
+    home = tmp_path / "kuma-home"
+    values = dict(home=home, secret_key="test-secret", base_url="https://radio.example.org")
+    if request.param == "postgresql":
+        url, schema = _fresh_pg_schema()
+        values["database_url"] = url
+        request.addfinalizer(lambda: _drop_pg_schema(schema))
+    return Settings(**values)
+
+
+@pytest.fixture
+def archive(settings) -> Archive:
+    opened = Archive(settings)
+    yield opened
+    opened.dispose()
+
+
+@pytest.fixture
+def sqlite_settings(tmp_path) -> Settings:
+    """SQLite only: for tests about files and the CLI rather than the database."""
+    return Settings(home=tmp_path / "kuma-home", secret_key="test-secret", base_url="https://radio.example.org")
+
+
+def speechlike(seconds: float, rate: int = 16000, seed: int = 0, f0: float = 120.0) -> np.ndarray:
+    """A voiced, syllable-modulated harmonic signal with pauses: stands in for speech."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(seconds * rate)) / rate
+    pitch = f0 * (1 + 0.1 * np.sin(2 * np.pi * 0.7 * t))
+    phase = 2 * np.pi * np.cumsum(pitch) / rate
+    voice = sum(np.sin(k * phase) / k for k in range(1, 12))
+    syllables = (np.sin(2 * np.pi * 3.5 * t) > -0.3).astype(float)
+    envelope = np.convolve(syllables, np.ones(400) / 400, mode="same")
+    noise = rng.normal(0, 0.01, t.size)
+    return (0.2 * voice * envelope + noise).astype(np.float32)
+
+
+@pytest.fixture
+def make_audio(tmp_path):
+    """make_audio("name.ogg", seconds=3, rate=48000, sidecar={...}) -> Path of a real encoded file."""
+
+    def _make(name: str, seconds: float = 3.0, rate: int = 16000, sidecar: dict | None = None,
+              seed: int = 0, folder: Path | None = None) -> Path:
+        folder = folder or tmp_path / "incoming"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / name
+        fmt = path.suffix.lstrip(".")
+        if fmt == "amr":
+            rate = 8000
+        if fmt in ("ogg", "opus", "webm") and rate not in (8000, 12000, 16000, 24000, 48000):
+            rate = 48000
+        encode(speechlike(seconds, rate, seed), path, rate=rate, fmt=fmt)
+        if sidecar is not None:
+            path.with_suffix(".yaml").write_text(yaml.safe_dump(sidecar, allow_unicode=True), encoding="utf-8")
+        return path
+
+    return _make
+
+
+FULL_CONSENT = {"archive": True, "advocacy": True, "broadcast": True, "online": True,
+                "identity": "pseudonym", "voice": "disguise"}
+
+
+@pytest.fixture
+def shared_media() -> Path:
+    """../shared/media (real recordings); tests using it skip where it is absent (a user's clone)."""
+    if not SHARED_MEDIA.is_dir():
+        pytest.skip("../shared/media is not present beside this clone (only CI and the team have it)")
+    return SHARED_MEDIA
