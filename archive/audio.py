@@ -6,7 +6,7 @@ muxer/encoder run in bit-exact mode (no "encoder=Lavf…" tag, reproducible byte
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -117,7 +117,9 @@ class Encoder:
     """Streaming encoder: ``write()`` float32 chunks, ``close()`` to finish. No metadata written."""
 
     def __init__(self, path: Path, *, rate: int, channels: int = 1, fmt: str | None = None,
-                 bitrate: int | None = None, codec: str | None = None):
+                 bitrate: int | None = None, codec: str | None = None, input_rate: int | None = None):
+        """``input_rate``: rate of the samples given to ``write()`` when it differs from ``rate``
+        (they are resampled by libswresample on the way in)."""
         fmt = fmt or Path(path).suffix.lstrip(".").lower()
         if fmt not in ENCODERS:
             raise AudioError(f"cannot encode to {fmt!r}")
@@ -134,6 +136,7 @@ class Encoder:
         if bitrate:
             ctx.bit_rate = bitrate
         self.rate = rate
+        self.input_rate = input_rate or rate
         self.pts = 0
         self.resampler = av.AudioResampler(format=sample_format, layout=self.stream.layout, rate=rate,
                                            frame_size=ctx.frame_size or None)
@@ -145,9 +148,9 @@ class Encoder:
         packed = samples.reshape(1, -1) if self.channels == 1 else samples.reshape(1, -1)
         frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(packed), format="flt",
                                            layout="mono" if self.channels == 1 else "stereo")
-        frame.sample_rate = self.rate
+        frame.sample_rate = self.input_rate
         frame.pts = self.pts
-        frame.time_base = Fraction(1, self.rate)
+        frame.time_base = Fraction(1, self.input_rate)
         self.pts += samples.shape[0]
         for out in self.resampler.resample(frame):
             self._encode(out)
@@ -170,6 +173,48 @@ class Encoder:
             self.close()
         else:
             self.container.close()
+
+
+def transcode(source: Path, destination: Path, *, rate: int, fmt: str = "flac",
+              on_chunk: Callable[[np.ndarray], None] | None = None) -> int:
+    """Decode ``source`` and encode it mono at ``rate`` in one pass, frames going straight from the
+    resampler to the encoder (no metadata carried over). ``on_chunk`` sees every chunk as int16
+    samples (for level measurement). Returns the number of samples written."""
+    codec_name, sample_format = ENCODERS[fmt]
+    written = 0
+    try:
+        with av.open(str(source)) as src:
+            if not src.streams.audio:
+                raise AudioError(f"{Path(source).name} : aucun flux audio")
+            stream = src.streams.audio[0]
+            stream.thread_type = "AUTO"
+            with av.open(str(destination), "w", format=MUXERS.get(fmt, fmt), options={"fflags": "+bitexact"}) as dst:
+                out = dst.add_stream(codec_name, rate=rate, layout="mono")
+                out.codec_context.format = sample_format
+                out.codec_context.flags |= BITEXACT
+                out.codec_context.open()  # fixes frame_size: frames of exactly that size skip PyAV's re-chunking
+                resampler = av.AudioResampler(format=sample_format, layout="mono", rate=rate,
+                                              frame_size=out.codec_context.frame_size or 8192)
+                for frame in _resampled(src.decode(stream), resampler):
+                    frame.pts = written
+                    written += frame.samples
+                    if on_chunk:
+                        on_chunk(frame.to_ndarray().reshape(-1))
+                    for packet in out.encode(frame):
+                        dst.mux(packet)
+                for packet in out.encode(None):
+                    dst.mux(packet)
+    except AudioError:
+        raise
+    except (av.FFmpegError, ValueError) as exc:
+        raise AudioError(f"{Path(source).name} : décodage impossible ({_short(exc)})") from exc
+    return written
+
+
+def _resampled(frames, resampler):
+    for frame in frames:
+        yield from resampler.resample(frame)
+    yield from resampler.resample(None)
 
 
 def encode(samples: np.ndarray, path: Path, *, rate: int, fmt: str | None = None, bitrate: int | None = None) -> Path:

@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     whisper_cpu_threads: int = Field(default=0, description="CPU threads for inference (0: library default).")
     whisper_models_dir: Path | None = Field(default=None, description="Where models are cached; default: <home>/models.")
     language_models: dict[str, str] = Field(default_factory=dict, description='Per-language model, e.g. {"bm": "/models/whisper-bambara-ct2"} (JSON).')
+    whisper_batch_size: int = Field(default=0, ge=0, description="0: sequential transcriber (the archive default); N > 0: faster batched pipeline with N chunks at once (drops some quality options).")
 
     # --- anonymization (issue 4) ---
     bleep_padding_ms: int = Field(default=200, description="Padding around a bleeped word, on each side, in milliseconds.")
@@ -39,20 +40,50 @@ class Settings(BaseSettings):
 
     # --- studio (issue 5) ---
     programme_title: str = Field(default="Démystification du mieux-être ailleurs", description="Programme name used in episodes and feeds.")
+    studio_sample_rate: int = Field(default=48000, description="Sample rate the programme is mixed and mastered at (a multiple of 1000; the broadcast WAV uses it).")
+    studio_window_s: float = Field(default=5.0, description="Length of the windows the programme is rendered in (bounds memory).")
+    studio_fade_s: float = Field(default=0.3, description="Default fade-in and fade-out of each rundown item, in seconds.")
+    studio_crossfade_s: float = Field(default=0.0, description="Default overlap of each rundown item with the previous one, in seconds.")
+    broadcast_lufs: float = Field(default=-23.0, description="Integrated loudness of the broadcast master (EBU R128), LUFS.")
+    podcast_lufs: float = Field(default=-16.0, description="Integrated loudness of the podcast and low-bandwidth renditions, LUFS.")
+    true_peak_ceiling_db: float = Field(default=-1.0, description="Highest true peak (4x oversampled) of any rendition, dBTP.")
+    podcast_bitrate: int = Field(default=128000, description="Podcast MP3 bitrate (44.1 kHz stereo), bit/s.")
+    lowband_bitrate: int = Field(default=48000, description="Low-bandwidth MP3 bitrate (24 kHz mono), bit/s; 32000-48000 suits poor links.")
+    lowband_opus_bitrate: int = Field(default=24000, description="Low-bandwidth Opus rendition bitrate (mono), bit/s; 0 disables it.")
 
     # --- feeds (issue 6) ---
     base_url: str = Field(default="http://127.0.0.1:8000", description="Public base URL; every feed link is absolute under it.")
     public_dir: Path | None = Field(default=None, description="Published feeds and media; default: <home>/public.")
+    feed_page_size: int = Field(default=50, ge=1, description="Episodes in the main feed document; older ones go to RFC 5005 archive pages of this size.")
+    feed_description: str = Field(default="Des Maliennes et des Maliens expulsés ou refoulés racontent leur voyage et leur retour. Une émission pour démystifier le mieux-être ailleurs.", description="Programme description in the feeds (at most 4000 bytes).")
+    feed_author: str = Field(default="Association Kuma", description="itunes:author and copyright holder of the feeds.")
+    feed_owner_email: str = Field(default="podcast@example.org", description="itunes:owner e-mail and podcast:locked owner.")
+    feed_host: str = Field(default="L'équipe de Kuma", description="Host named in podcast:person.")
+    feed_image: Path | None = Field(default=None, description="Cover image (JPEG or PNG, 1400–3000 px square); default: a generated plain cover.")
+    feed_category: str = Field(default="Society & Culture", description="itunes:category (Apple's list).")
+    feed_subcategory: str | None = Field(default="Documentary", description="itunes:category subcategory, or empty.")
+    feed_explicit: bool = Field(default=False, description="itunes:explicit.")
+    feed_location: str = Field(default="Bamako, Mali", description="podcast:location (where the programme is produced).")
+    feed_country: str = Field(default="ml", description="ISO 3166-1 country code of podcast:location.")
 
     # --- API (issue 7) ---
     host: str = Field(default="127.0.0.1", description="Address `kuma serve` listens on.")
     port: int = Field(default=8000, description="Port `kuma serve` listens on.")
+    clip_max_seconds: float = Field(default=300.0, description="Longest audio clip the API cuts in one request, in seconds (longer requests are clamped).")
+    clip_bitrate: int = Field(default=64000, description="MP3 bitrate of API audio clips, in bits per second.")
 
     @field_validator("working_sample_rate")
     @classmethod
     def _positive_rate(cls, value: int) -> int:
         if value < 8000:
             raise ValueError("must be at least 8000 Hz")
+        return value
+
+    @field_validator("studio_sample_rate")
+    @classmethod
+    def _whole_ms(cls, value: int) -> int:
+        if value % 1000 or value < 8000:
+            raise ValueError("must be a multiple of 1000 Hz, at least 8000 (e.g. 48000)")
         return value
 
     @property

@@ -51,6 +51,9 @@ def add_consent(session: Session, testimony: Testimony, actor: str, **changes) -
     session.refresh(testimony, ["consents"])
     audit.record(session, actor, "consent.set", testimony=testimony, version=version,
                  changes={k: str(v) for k, v in changes.items()})
+    from archive.search import index_testimony  # the index follows consent (issue 7)
+
+    index_testimony(session, testimony)
     return record
 
 

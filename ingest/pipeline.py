@@ -18,7 +18,7 @@ from archive.audio import probe
 from archive.db import Archive
 from archive.errors import AudioError, KumaError, MetadataError
 from archive.models import MediaAsset, MediaKind, SensitiveTerm, StageState, Testimony, Theme
-from archive.store import Stored, sha256_file
+from archive.store import Stored
 from archive.testimonies import add_consent, public_id_for, set_stage
 from ingest.sidecar import SIDECAR_SUFFIXES, IntakeMetadata, find_sidecar, load_metadata
 from ingest.working import make_working_copy
@@ -77,33 +77,32 @@ def ingest_file(archive: Archive, path: Path, *, metadata: IntakeMetadata | None
 
 def _ingest(archive: Archive, path: Path, metadata: IntakeMetadata | None, actor: str) -> IngestResult:
     settings = archive.settings
-    try:
-        sha = sha256_file(path)
-    except OSError as exc:
-        raise AudioError(f"{path.name} : lecture impossible ({exc.strerror})") from exc
-    with archive.session() as session:
-        existing = session.scalar(select(Testimony).where(Testimony.source_sha256 == sha))
-        if existing is not None:
-            return IngestResult(path, "duplicate", existing.public_id, existing.duration, "déjà ingéré")
-    if path.stat().st_size == 0:
-        raise AudioError(f"{path.name} : fichier vide")
-    metadata = metadata or load_metadata(find_sidecar(path))
-    info = probe(path)
-    if info.duration > settings.max_duration_s:
-        raise AudioError(f"{path.name} : trop long ({info.duration / 60:.0f} min, maximum {settings.max_duration_s / 60:.0f} min)")
-
     store = archive.store
+    added: list[str] = []  # files this attempt put in the store: removed again unless committed
     temp = store.temp_path(".flac")
-    added: list[str] = []
     try:
+        try:
+            original = store.put_file(path)  # hashes while copying: the original is read once
+        except OSError as exc:
+            raise AudioError(f"{path.name} : lecture impossible ({exc.strerror})") from exc
+        if original.created:
+            added.append(original.sha256)
+        with archive.session() as session:
+            existing = session.scalar(select(Testimony).where(Testimony.source_sha256 == original.sha256))
+            if existing is not None:
+                return IngestResult(path, "duplicate", existing.public_id, existing.duration, "déjà ingéré")
+        if original.size == 0:
+            raise AudioError(f"{path.name} : fichier vide")
+        metadata = metadata or load_metadata(find_sidecar(path))
+        info = probe(path)
+        _check_duration(path, info.duration, settings)
         working = make_working_copy(path, temp, rate=settings.working_sample_rate)
         _check_audio(path, working.duration, working.loudest_second_dbfs, settings)
         with archive.session() as session:
-            vocabulary = set(session.scalars(select(Theme.slug)))
-            metadata.check_themes(vocabulary, path.name)
-            original = store.put_file(path)
+            metadata.check_themes(set(session.scalars(select(Theme.slug))), path.name)
             working_file = store.adopt(temp)
-            added.extend(f.sha256 for f in (original, working_file) if f.created)
+            if working_file.created:
+                added.append(working_file.sha256)
             testimony = _record(session, path, metadata, info, working, original, working_file,
                                 settings.working_sample_rate, actor)
             result = IngestResult(path, "ingested", testimony.public_id, working.duration)
@@ -115,11 +114,15 @@ def _ingest(archive: Archive, path: Path, metadata: IntakeMetadata | None, actor
             store.remove(orphan)
 
 
+def _check_duration(path: Path, duration: float, settings) -> None:
+    if duration > settings.max_duration_s:
+        raise AudioError(f"{path.name} : trop long ({duration / 60:.0f} min, maximum {settings.max_duration_s / 60:.0f} min)")
+
+
 def _check_audio(path: Path, duration: float, loudest_dbfs: float, settings) -> None:
     if duration <= 0:
         raise AudioError(f"{path.name} : aucun son (durée nulle)")
-    if duration > settings.max_duration_s:
-        raise AudioError(f"{path.name} : trop long ({duration / 60:.0f} min, maximum {settings.max_duration_s / 60:.0f} min)")
+    _check_duration(path, duration, settings)
     if loudest_dbfs < settings.min_audio_dbfs:
         raise AudioError(f"{path.name} : enregistrement silencieux (niveau max {loudest_dbfs:.0f} dBFS)")
 

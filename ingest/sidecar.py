@@ -11,7 +11,7 @@ import pycountry
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from archive.errors import MetadataError
+from archive.errors import InputError, MetadataError
 from archive.models import Identity, VoiceForm
 from archive.timecode import parse_timecode
 
@@ -122,7 +122,10 @@ class IntakeMetadata(BaseModel):
                 item = (item.get("start"), item.get("end"))
             if not isinstance(item, (list, tuple)) or len(item) != 2:
                 raise ValueError(f"passage à couper invalide {item!r} (attendu [début, fin])")
-            start, end = (parse_timecode(v) for v in item)
+            try:
+                start, end = (parse_timecode(v) for v in item)
+            except InputError as exc:
+                raise ValueError(str(exc)) from None
             if end <= start:
                 raise ValueError(f"passage à couper {item!r} : la fin doit suivre le début")
             spans.append((start, end))

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
-from archive.audio import Encoder, iter_decode
+from archive.audio import transcode
+
+FULL_SCALE = 32768.0
 
 
 @dataclass
@@ -18,30 +20,42 @@ class WorkingCopy:
     loudest_second_dbfs: float
 
 
+class _LevelMeter:
+    """Peak and loudest one-second mean square, over int16 chunks of any size."""
+
+    def __init__(self, rate: int):
+        self.rate = rate
+        self.peak = 0
+        self.loudest = 0.0
+        self.carry = np.zeros(0, dtype=np.int16)
+
+    def __call__(self, chunk: np.ndarray) -> None:
+        if chunk.size:
+            self.peak = max(self.peak, int(np.abs(chunk.astype(np.int32)).max()))
+        self.carry = np.concatenate([self.carry, chunk])
+        whole = (self.carry.shape[0] // self.rate) * self.rate
+        if whole:
+            self._measure(self.carry[:whole].reshape(-1, self.rate))
+            self.carry = self.carry[whole:]
+
+    def _measure(self, seconds: np.ndarray) -> None:
+        power = (seconds.astype(np.float64) ** 2).mean(axis=-1).max() / FULL_SCALE**2
+        self.loudest = max(self.loudest, float(power))
+
+    def finish(self) -> None:
+        if self.carry.size:
+            self._measure(self.carry)
+
+
 def make_working_copy(source: Path, destination: Path, *, rate: int) -> WorkingCopy:
-    samples = 0
-    peak = 0.0
-    loudest = 0.0  # mean square of the loudest one-second window (on non-overlapping seconds)
-    carry = np.zeros(0, dtype=np.float32)
-    with Encoder(destination, rate=rate, channels=1, fmt="flac") as encoder:
-        for chunk in iter_decode(source, rate=rate, channels=1):
-            encoder.write(chunk)
-            samples += chunk.shape[0]
-            if chunk.size:
-                peak = max(peak, float(np.abs(chunk).max()))
-            carry = np.concatenate([carry, chunk])
-            whole = (carry.shape[0] // rate) * rate
-            if whole:
-                seconds = carry[:whole].reshape(-1, rate)
-                loudest = max(loudest, float((seconds.astype(np.float64) ** 2).mean(axis=1).max()))
-                carry = carry[whole:]
-    if carry.size:
-        loudest = max(loudest, float((carry.astype(np.float64) ** 2).mean()))
+    meter = _LevelMeter(rate)
+    samples = transcode(source, destination, rate=rate, fmt="flac", on_chunk=meter)
+    meter.finish()
     return WorkingCopy(
         path=destination,
         duration=samples / rate,
-        peak_dbfs=_db(peak * peak),
-        loudest_second_dbfs=_db(loudest),
+        peak_dbfs=_db((meter.peak / FULL_SCALE) ** 2),
+        loudest_second_dbfs=_db(meter.loudest),
     )
 
 

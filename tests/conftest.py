@@ -118,3 +118,76 @@ def shared_media() -> Path:
     if not SHARED_MEDIA.is_dir():
         pytest.skip("../shared/media is not present beside this clone (only CI and the team have it)")
     return SHARED_MEDIA
+
+
+@pytest.fixture
+def seed_testimony(archive, make_audio):
+    """seed_testimony(consent=..., text=..., approved=True, **sidecar) -> public id.
+
+    Ingests a real generated recording, stores a one-segment ASR transcript with word timings and,
+    when ``approved``, an approved Rendition made from the current inputs (its audio is the working
+    copy: downstream tests need *a* reviewed rendition, issue 4's tests check the disguise itself).
+    """
+    from archive.consent import preferred_transcript, rendition_fingerprint
+    from archive.models import MediaKind, Rendition, ReviewStatus, Segment, Transcript, Word, utcnow
+    from archive.testimonies import get
+    from ingest.pipeline import ingest_file
+
+    counter = iter(range(10_000))
+
+    def _seed(consent: dict | None = FULL_CONSENT, text: str = "je suis parti de Kayes en deux mille dix-huit",
+              approved: bool = True, seconds: float = 4.0, **sidecar) -> str:
+        n = next(counter)
+        meta = {"language": "fr", "pseudonym": f"Témoin {n}", "themes": ["expulsion"], **sidecar}
+        if consent is not None:
+            meta["consent"] = consent
+        path = make_audio(f"seed-{n}.wav", seconds=seconds, seed=n, sidecar=meta)
+        result = ingest_file(archive, path)
+        assert result.status == "ingested", result.reason
+        with archive.session() as session:
+            testimony = get(session, result.public_id)
+            words = text.split()
+            step = (seconds - 0.5) / max(len(words), 1)
+            transcript = Transcript(testimony_id=testimony.id, version=1, source="asr", language="fr")
+            segment = Segment(idx=0, start=0.25, end=0.25 + step * len(words), text=text)
+            segment.words = [Word(idx=i, start=0.25 + i * step, end=0.25 + (i + 1) * step, word=w, probability=0.9)
+                             for i, w in enumerate(words)]
+            transcript.segments = [segment]
+            session.add(transcript)
+            session.flush()
+            if approved:
+                session.refresh(testimony)
+                rendition = Rendition(
+                    testimony_id=testimony.id, audio_asset_id=testimony.asset(MediaKind.WORKING).id,
+                    transcript_id=transcript.id, status=ReviewStatus.APPROVED, approved_by="test",
+                    approved_at=utcnow(),
+                    fingerprint=rendition_fingerprint(testimony, preferred_transcript(session, testimony.id)),
+                    redacted_segments=[{"idx": 0, "start": segment.start, "end": segment.end, "text": text}],
+                )
+                session.add(rendition)
+        return result.public_id
+
+    return _seed
+
+
+@pytest.fixture
+def cli(monkeypatch, capsys, tmp_path):
+    """cli("ingest", path, home=...) -> (exit code, stdout, stderr), through the real `kuma` entry point."""
+    from api import context
+    from api.cli import main
+
+    def _run(*args, home: Path | None = None, env: dict | None = None) -> tuple[int, str, str]:
+        monkeypatch.setenv("KUMA_HOME", str(home or tmp_path / "kuma-home"))
+        monkeypatch.setenv("COLUMNS", "200")
+        for key, value in (env or {}).items():
+            monkeypatch.setenv(key, value)
+        context.reset()
+        capsys.readouterr()
+        try:
+            code = main([str(a) for a in args])
+        finally:
+            context.reset()
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return _run

@@ -1,12 +1,148 @@
-"""CLI commands for this area (filled in by its issue)."""
+"""Feed commands: ``kuma publish`` and ``kuma radios add/list/revoke``."""
 from __future__ import annotations
 
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+
+from api import context
+from api.context import console, emit_json
+from archive.db import Archive
+from feeds import radios as radio_registry
+from feeds.build import LOWBAND, PUBLIC, RADIO, Urls
+from feeds.publish import PublishResult, publish as publish_feeds, republish_after_withdrawal
+
+radios_app = typer.Typer(help="Radios partenaires : jetons d'accès au flux privé.", no_args_is_help=True)
 
 
 def register(app: typer.Typer) -> None:
-    """Add this area's commands to the `kuma` app."""
+    app.command("publish")(publish)
+    app.add_typer(radios_app, name="radios")
+    from api.commands import archive_cmds
+
+    if _after_withdrawal not in archive_cmds.after_withdrawal:
+        archive_cmds.after_withdrawal.append(_after_withdrawal)
+
+
+def publish(json_output: bool = typer.Option(False, "--json", help="Résultat en JSON.")) -> None:
+    """Build the feeds from current consent and switch the public directory to them atomically."""
+    archive = context.archive()
+    result = _publish_with_progress(archive)
+    if json_output:
+        emit_json(_result_json(result, archive))
+        return
+    _print_result(result, archive)
+
+
+def _publish_with_progress(archive: Archive) -> PublishResult:
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console,
+                  transient=True) as progress:
+        task = progress.add_task("publication", total=None)
+
+        def advance(path: str) -> None:
+            progress.update(task, description=path[-50:])
+            progress.advance(task)
+
+        return publish_feeds(archive, actor=context.settings().actor, progress=advance)
+
+
+@radios_app.command("add")
+def radios_add(
+    name: str = typer.Argument(..., help="Nom de la radio, p. ex. « Radio Kayira Ségou »."),
+    slug: str | None = typer.Option(None, help="Identifiant ASCII (par défaut : tiré du nom)."),
+    json_output: bool = typer.Option(False, "--json", help="Résultat en JSON."),
+) -> None:
+    """Register a partner radio and print its private feed URL (shown only once)."""
+    archive = context.archive()
+    with archive.session() as session:
+        station, token = radio_registry.add(session, name, slug=slug, actor=context.settings().actor)
+        slug = station.slug
+    publish_feeds(archive, actor=context.settings().actor)
+    url = radio_feed_url(archive, token)
+    if json_output:
+        emit_json({"slug": slug, "name": name, "feed_url": url})
+        return
+    console.print(f"Radio « {name} » ajoutée ({slug}).")
+    console.print(f"Adresse privée de son flux (notez-la : elle ne sera plus affichée) :\n{url}", soft_wrap=True)
+
+
+@radios_app.command("list")
+def radios_list(json_output: bool = typer.Option(False, "--json", help="Liste en JSON.")) -> None:
+    """List partner radios (tokens are never shown again)."""
+    with context.archive().session() as session:
+        rows = [{"slug": s.slug, "name": s.name, "created_at": s.created_at, "revoked_at": s.revoked_at}
+                for s in radio_registry.stations(session)]
+    if json_output:
+        emit_json({"data": rows, "count": len(rows)})
+        return
+    table = Table("radio", "nom", "créée le", "état")
+    for row in rows:
+        state = f"révoquée le {row['revoked_at']:%Y-%m-%d}" if row["revoked_at"] else "active"
+        table.add_row(row["slug"], row["name"], f"{row['created_at']:%Y-%m-%d}", state)
+    console.print(table)
+
+
+@radios_app.command("revoke")
+def radios_revoke(slug: str = typer.Argument(..., help="Identifiant de la radio.")) -> None:
+    """Revoke a radio's token; the feeds are republished so that it stops working at once."""
+    archive = context.archive()
+    with archive.session() as session:
+        station = radio_registry.revoke(session, slug, actor=context.settings().actor)
+        name = station.name
+    publish_feeds(archive, actor=context.settings().actor)
+    console.print(f"Accès de « {name} » révoqué : son adresse de flux ne fonctionne plus.")
+
+
+def _after_withdrawal(archive: Archive) -> None:
+    result = republish_after_withdrawal(archive, actor=context.settings().actor)
+    if result.taken_down:
+        console.print(f"Flux republiés : {len(result.taken_down)} épisode(s) retiré(s) "
+                      f"({', '.join(result.taken_down)}), listés dans takedown.json.")
+
+
+def radio_feed_url(archive: Archive, token: str) -> str:
+    return Urls(archive.settings).feed(RADIO).replace("__KUMA_RADIO_TOKEN__", token)
+
+
+def _result_json(result: PublishResult, archive: Archive) -> dict:
+    urls = Urls(archive.settings)
+    return {
+        "changed": result.changed, "version": result.version.name, "directory": str(result.current),
+        "public_feed": urls.feed(PUBLIC), "lowband_feed": urls.feed(LOWBAND),
+        "public_episodes": result.public_episodes, "radio_episodes": result.radio_episodes,
+        "taken_down": result.taken_down, "files": result.files,
+    }
+
+
+def _print_result(result: PublishResult, archive: Archive) -> None:
+    urls = Urls(archive.settings)
+    state = "publié" if result.changed else "inchangé (rien à republier)"
+    console.print(f"Flux {state} : {result.current} → {result.version.name}")
+    console.print(f"  public      {urls.feed(PUBLIC)}  ({len(result.public_episodes)} épisode(s))")
+    console.print(f"  bas débit   {urls.feed(LOWBAND)}")
+    console.print(f"  radios      {urls.base}/radio/<jeton>/feed.xml  ({len(result.radio_episodes)} épisode(s))")
+    if result.taken_down:
+        console.print(f"  retirés     {', '.join(result.taken_down)} (radio/takedown.json)")
 
 
 def demo_step(demo) -> None:
-    """This area's part of `kuma demo` (see api/demo.py)."""
+    """Publish the feeds (public, low-band, one demo radio) and say how to serve them."""
+    demo.console.print("[bold]Flux[/] : publication du flux public, du flux bas débit et d'un flux radio")
+    archive = demo.archive
+    with archive.session() as session:
+        _, token = radio_registry.add(session, "Radio de démonstration", slug="radio-demo", actor="demo")
+    result = publish_feeds(archive, actor="demo")
+    urls = Urls(archive.settings)
+    current = result.current
+    radio_url = radio_feed_url(archive, token)
+    demo.notes["feeds"] = {"directory": str(current), "public": urls.feed(PUBLIC), "lowband": urls.feed(LOWBAND),
+                           "radio": radio_url, "radio_token": token}
+    demo.console.print(f"  répertoire publié : {current} (version {result.version.name})")
+    demo.console.print(f"  flux public       : {urls.feed(PUBLIC)}  → {current / 'podcast' / 'feed.xml'}")
+    demo.console.print(f"  flux bas débit    : {urls.feed(LOWBAND)}  → {current / 'podcast' / 'feed-lowband.xml'}")
+    demo.console.print(f"  flux radio démo   : {radio_url}", soft_wrap=True)
+    demo.console.print(f"  épisodes : {len(result.public_episodes)} public(s), {len(result.radio_episodes)} pour les radios")
+    if not result.radio_episodes:
+        demo.console.print("  [yellow]aucun épisode publiable pour l'instant (consentement ou relecture manquants)[/]")
+    demo.console.print(f"  pour les servir : [bold]KUMA_HOME={demo.home} kuma serve[/] "
+                       f"(ou un serveur statique sur {current / 'podcast'})")

@@ -17,14 +17,16 @@ from archive.models.testimony import (
     VoiceForm,
     testimony_themes,
 )
-from archive.models.transcript import Segment, Transcript, TranscriptSource, Word
+from archive.models.transcript import Segment, ThemeSuggestion, Transcript, TranscriptSource, Word
 from archive.models.anonymization import Rendition, ReviewStatus
 from archive.models.episode import Episode, EpisodeTestimony
 from archive.models import feed as feed  # noqa: F401  (tables registered on import)
+from archive.models.feed import RadioStation
 from archive.models import access as access  # noqa: F401
+from archive.models.access import ApiKey, Role, SearchAccess, SearchSegment
 
 __all__ = [
-    "AuditEvent", "Base", "ConsentRecord", "Episode", "EpisodeTestimony", "Identity", "MediaAsset",
-    "MediaKind", "Rendition", "ReviewStatus", "Segment", "SensitiveTerm", "StageState", "StageStatus",
-    "Testimony", "Theme", "Transcript", "TranscriptSource", "VoiceForm", "Word", "testimony_themes", "utcnow",
+    "ApiKey", "AuditEvent", "Base", "ConsentRecord", "Episode", "EpisodeTestimony", "Identity", "MediaAsset",
+    "MediaKind", "RadioStation", "Rendition", "ReviewStatus", "Role", "SearchAccess", "SearchSegment", "Segment", "SensitiveTerm", "StageState", "StageStatus",
+    "Testimony", "Theme", "ThemeSuggestion", "Transcript", "TranscriptSource", "VoiceForm", "Word", "testimony_themes", "utcnow",
 ]

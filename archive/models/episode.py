@@ -26,6 +26,9 @@ class Episode(Base):
     public: Mapped[bool] = mapped_column(default=True)  # meant for the public (online) feed
     rundown: Mapped[dict[str, Any]] = mapped_column(default=dict)
     rundown_sha256: Mapped[str | None] = mapped_column(String(64))
+    # Hash of everything the renditions are made from (rundown, input files, renditions, settings):
+    # an unchanged fingerprint means a rebuild would give the same bytes, so it is skipped.
+    build_fingerprint: Mapped[str | None] = mapped_column(String(64))
     duration: Mapped[float | None]
     loudness: Mapped[dict[str, Any]] = mapped_column(default=dict)
     cue: Mapped[list[Any]] = mapped_column(default=list)  # [{title, kind, start, duration, testimony}]
@@ -47,6 +50,8 @@ class EpisodeTestimony(Base):
 
     episode_id: Mapped[int] = mapped_column(ForeignKey("episodes.id", ondelete="CASCADE"), primary_key=True)
     testimony_id: Mapped[int] = mapped_column(ForeignKey("testimonies.id", ondelete="CASCADE"), primary_key=True)
+    # The approved anonymized rendition the episode was built from.
+    rendition_id: Mapped[int | None] = mapped_column(ForeignKey("renditions.id", ondelete="SET NULL"))
 
     episode: Mapped[Episode] = relationship(back_populates="testimonies")
     testimony: Mapped[Testimony] = relationship()

@@ -73,3 +73,23 @@ class Word(Base):
     probability: Mapped[float | None]
 
     segment: Mapped[Segment] = relationship(back_populates="words")
+
+
+class ThemeSuggestion(Base):
+    """A theme suggested from a transcript by the editable keyword lexicon.
+
+    Suggestions stay suggestions: they are never merged into the intake themes
+    (``testimony_themes``); a person decides.
+    """
+
+    __tablename__ = "theme_suggestions"
+    __table_args__ = (UniqueConstraint("testimony_id", "theme_slug"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    testimony_id: Mapped[int] = mapped_column(ForeignKey("testimonies.id", ondelete="CASCADE"), index=True)
+    transcript_id: Mapped[int] = mapped_column(ForeignKey("transcripts.id", ondelete="CASCADE"))
+    theme_slug: Mapped[str] = mapped_column(ForeignKey("themes.slug"))
+    score: Mapped[int]  # how many lexicon matches
+    # Where the matches are: [{"term": "charter", "start": 12.3, "segment": 4}, ...]
+    evidence: Mapped[list[Any]] = mapped_column(default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -14,8 +14,19 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_table(
+        "radio_stations",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("slug", sa.String(length=64), nullable=False),
+        sa.Column("name", sa.String(length=256), nullable=False),
+        sa.Column("token_sha256", sa.String(length=64), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("id", name="pk_radio_stations"),
+        sa.UniqueConstraint("slug", name="uq_radio_stations_slug"),
+        sa.UniqueConstraint("token_sha256", name="uq_radio_stations_token_sha256"),
+    )
 
 
 def downgrade() -> None:
-    pass
+    op.drop_table("radio_stations")

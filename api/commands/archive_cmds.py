@@ -1,0 +1,269 @@
+"""Archive commands: ingest, verify, testimonies, consent."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+from sqlalchemy import select
+
+from api import context
+from api.context import console, emit_json
+from archive.consent import Use, decide
+from archive.errors import InputError, IntegrityError, StageError
+from archive.models import MediaAsset, Testimony, Theme
+from archive.testimonies import add_consent, get, withdraw
+from ingest.pipeline import IngestResult, collect_files, ingest_paths
+
+testimonies_app = typer.Typer(help="Lister et consulter les témoignages.", no_args_is_help=True)
+consent_app = typer.Typer(help="Consulter et modifier le consentement (historique conservé).", no_args_is_help=True)
+
+# Run after a consent withdrawal so that feeds drop the testimony's episodes at once (issue 6 sets it).
+after_withdrawal: list = []
+
+
+def register(app: typer.Typer) -> None:
+    app.command("ingest")(ingest)
+    app.command("verify")(verify)
+    app.add_typer(testimonies_app, name="testimonies")
+    app.add_typer(consent_app, name="consent")
+
+
+def ingest(
+    paths: list[Path] = typer.Argument(..., help="Fichiers audio ou dossiers (parcourus récursivement)."),
+    meta: Path | None = typer.Option(None, "--meta", help="Métadonnées (YAML/JSON) pour tous les fichiers, au lieu des fichiers voisins."),
+) -> None:
+    """Ingest recordings: store the original, a clean working copy, metadata and consent."""
+    archive = context.archive()
+    files, _ = collect_files(paths)
+    results: list[IngestResult] = []
+    with _progress() as progress:
+        files_task = progress.add_task("fichiers", total=len(files))
+        current = {"duration": 0.0}
+
+        def on_start(path: Path, duration: float) -> None:
+            current["duration"] = duration
+            progress.update(files_task, description=f"{path.name[:40]}")
+
+        def on_done(result: IngestResult) -> None:
+            progress.advance(files_task)
+            _print_result(result)
+
+        for result in ingest_paths(archive, paths, meta=meta, actor=context.settings().actor,
+                                   on_start=on_start, on_done=on_done):
+            if result.status == "failed" and result.path not in files:
+                _print_result(result)
+            results.append(result)
+    _summary(results)
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                    console=console, transient=True)
+
+
+def _print_result(result: IngestResult) -> None:
+    if result.status == "ingested":
+        console.print(f"[green]✓[/] {result.path.name} → {result.public_id} ({result.duration:.1f} s)")
+    elif result.status == "duplicate":
+        console.print(f"[yellow]=[/] {result.path.name} : déjà ingéré ({result.public_id})")
+    else:
+        console.print(f"[red]✗[/] {result.reason}", soft_wrap=True)
+
+
+def _summary(results: list[IngestResult]) -> None:
+    counts = {status: sum(r.status == status for r in results) for status in ("ingested", "duplicate", "failed")}
+    minutes = sum(r.duration for r in results if r.status == "ingested") / 60
+    console.print(f"Ingérés : {counts['ingested']} ({minutes:.1f} min d'audio) · déjà présents : "
+                  f"{counts['duplicate']} · refusés : {counts['failed']}")
+    if counts["failed"]:
+        raise StageError(f"{counts['failed']} fichier(s) refusé(s), voir ci-dessus")
+
+
+def verify() -> None:
+    """Re-hash every stored file; report missing, altered and unreferenced files (non-zero exit)."""
+    archive = context.archive()
+    with archive.session() as session:
+        expected = set(session.scalars(select(MediaAsset.sha256)))
+    with _progress() as progress:
+        task = progress.add_task("vérification", total=len(expected))
+        report = archive.store.verify(expected, progress=lambda _sha: progress.advance(task))
+    for label, shas in (("manquant", report.missing), ("altéré", report.corrupt), ("orphelin", report.orphans)):
+        for sha in shas:
+            console.print(f"[red]{label}[/] {sha}")
+    console.print(f"{report.checked} fichier(s) vérifié(s) : {len(report.missing)} manquant(s), "
+                  f"{len(report.corrupt)} altéré(s), {len(report.orphans)} orphelin(s)")
+    if not report.ok:
+        raise IntegrityError("le stockage ne correspond pas à l'archive")
+
+
+def testimony_summary(testimony: Testimony) -> dict[str, Any]:
+    """What staff see of a testimony (internal: never sent to partners as is)."""
+    consent = testimony.consent
+    return {
+        "id": testimony.public_id,
+        "pseudonym": testimony.pseudonym,
+        "recorded_at": testimony.recorded_at.isoformat() if testimony.recorded_at else None,
+        "place": testimony.place,
+        "language": testimony.language,
+        "expelled_from": testimony.expelled_from,
+        "route": testimony.route,
+        "themes": [t.slug for t in testimony.themes],
+        "duration": testimony.duration,
+        "stages": {s.stage: s.state for s in testimony.stages},
+        "consent_version": consent.version if consent else None,
+        "uses": {use.value: decide(testimony, use).allowed for use in Use},
+    }
+
+
+@testimonies_app.command("list")
+def list_testimonies(
+    theme: str | None = typer.Option(None, help="Thème (vocabulaire contrôlé)."),
+    language: str | None = typer.Option(None, help="Code de langue (fr, bm…)."),
+    status: str | None = typer.Option(None, help="État d'une étape, ex. transcribe:failed ou needs_human."),
+    use: Use | None = typer.Option(None, help="Seulement ceux que le consentement autorise pour cet usage."),
+    as_json: bool = typer.Option(False, "--json", help="Sortie JSON."),
+) -> None:
+    """List testimonies with their stage status and what their consent allows."""
+    archive = context.archive()
+    with archive.session() as session:
+        query = select(Testimony).order_by(Testimony.id)
+        if theme:
+            if session.get(Theme, theme) is None:
+                raise InputError(f"thème inconnu : {theme}")
+            query = query.where(Testimony.themes.any(Theme.slug == theme))
+        if language:
+            query = query.where(Testimony.language == language)
+        rows = [testimony_summary(t) for t in session.scalars(query) if _matches(t, status, use)]
+    if as_json:
+        emit_json({"data": rows, "count": len(rows)})
+        return
+    table = Table("id", "pseudonyme", "langue", "durée", "thèmes", "étapes", "usages permis")
+    for row in rows:
+        table.add_row(row["id"], row["pseudonym"] or "—", row["language"] or "?", f"{row['duration']:.0f} s",
+                      ", ".join(row["themes"]), " ".join(f"{k}:{v}" for k, v in row["stages"].items()),
+                      ", ".join(k for k, v in row["uses"].items() if v) or "aucun")
+    console.print(table)
+    console.print(f"{len(rows)} témoignage(s)")
+
+
+def _matches(testimony: Testimony, status: str | None, use: Use | None) -> bool:
+    if use is not None and not decide(testimony, use).allowed:
+        return False
+    if status:
+        stage, _, state = status.rpartition(":")
+        states = [s for s in testimony.stages if not stage or s.stage == stage]
+        return any(s.state == state for s in states)
+    return True
+
+
+@testimonies_app.command("show")
+def show_testimony(public_id: str, as_json: bool = typer.Option(False, "--json", help="Sortie JSON.")) -> None:
+    """Show one testimony: metadata, media, consent, stages."""
+    archive = context.archive()
+    with archive.session() as session:
+        testimony = get(session, public_id)
+        data = testimony_summary(testimony)
+        data["media"] = [{"kind": a.kind, "sha256": a.sha256, "format": a.format, "duration": a.duration,
+                          "sample_rate": a.sample_rate, "channels": a.channels, "size": a.size}
+                         for a in testimony.assets]
+        data["sensitive_terms"] = len(testimony.sensitive_terms)
+        data["reasons"] = {use.value: decide(testimony, use).reason for use in Use}
+    if as_json:
+        emit_json(data)
+        return
+    for key, value in data.items():
+        console.print(f"[bold]{key}[/] : {value}", soft_wrap=True)
+
+
+def consent_record(record) -> dict[str, Any]:
+    return {
+        "version": record.version, "archive": record.archive, "advocacy": record.advocacy,
+        "broadcast": record.broadcast, "online": record.online, "identity": record.identity,
+        "voice": record.voice, "withdrawn_at": record.withdrawn_at, "collected_by": record.collected_by,
+        "method": record.method, "recorded_by": record.recorded_by, "recorded_at": record.recorded_at,
+        "note": record.note,
+    }
+
+
+@consent_app.command("show")
+def consent_show(public_id: str, as_json: bool = typer.Option(False, "--json", help="Sortie JSON.")) -> None:
+    """Show a testimony's consent history (latest version rules) and what it allows now."""
+    archive = context.archive()
+    with archive.session() as session:
+        testimony = get(session, public_id)
+        history = [consent_record(r) for r in testimony.consents]
+        decisions = {use.value: {"allowed": d.allowed, "reason": d.reason}
+                     for use, d in ((u, decide(testimony, u)) for u in Use)}
+    if as_json:
+        emit_json({"id": public_id, "history": history, "decisions": decisions})
+        return
+    if not history:
+        console.print("Aucun consentement enregistré : conservé, rien n'est traité ni diffusé.")
+    for record in history:
+        console.print(record, soft_wrap=True)
+    for use, decision in decisions.items():
+        mark = "[green]oui[/]" if decision["allowed"] else "[red]non[/]"
+        console.print(f"{use:10} {mark} — {decision['reason']}")
+
+
+def _flag(value: str | None, name: str) -> bool | None:
+    if value is None:
+        return None
+    lowered = value.strip().lower()
+    if lowered in ("yes", "oui", "true", "1", "y", "o"):
+        return True
+    if lowered in ("no", "non", "false", "0", "n"):
+        return False
+    raise InputError(f"{name} : oui/non attendu, reçu {value!r}")
+
+
+@consent_app.command("set")
+def consent_set(
+    public_id: str,
+    archive_: str | None = typer.Option(None, "--archive", help="oui/non : conserver dans l'archive."),
+    advocacy: str | None = typer.Option(None, help="oui/non : accessible aux partenaires (plaidoyer)."),
+    broadcast: str | None = typer.Option(None, help="oui/non : diffusion par les radios partenaires."),
+    online: str | None = typer.Option(None, help="oui/non : publication sur internet."),
+    identity: str | None = typer.Option(None, help="anonymous / pseudonym / named."),
+    voice: str | None = typer.Option(None, help="disguise / original."),
+    collected_by: str | None = typer.Option(None, help="Qui a recueilli le consentement."),
+    method: str | None = typer.Option(None, help="Comment (oral enregistré, écrit…)."),
+    note: str | None = typer.Option(None, help="Remarque."),
+) -> None:
+    """Record a new consent version (the previous ones are kept)."""
+    changes = {k: v for k, v in {
+        "archive": _flag(archive_, "archive"), "advocacy": _flag(advocacy, "advocacy"),
+        "broadcast": _flag(broadcast, "broadcast"), "online": _flag(online, "online"),
+        "identity": identity, "voice": voice, "collected_by": collected_by, "method": method, "note": note,
+    }.items() if v is not None}
+    if not changes:
+        raise InputError("rien à changer : indiquez au moins une option (--broadcast oui, --online non…)")
+    archive = context.archive()
+    with archive.session() as session:
+        record = add_consent(session, get(session, public_id), context.settings().actor, **changes)
+        version = record.version
+    console.print(f"{public_id} : consentement version {version} enregistré.")
+
+
+@consent_app.command("withdraw")
+def consent_withdraw(public_id: str, note: str | None = typer.Option(None, help="Remarque.")) -> None:
+    """Withdraw consent: every use is refused from now on and public artifacts are taken down."""
+    archive = context.archive()
+    with archive.session() as session:
+        record = withdraw(session, get(session, public_id), context.settings().actor, note)
+        version = record.version
+    console.print(f"{public_id} : consentement retiré (version {version}). Plus aucun usage n'est autorisé.")
+    for hook in after_withdrawal:
+        hook(archive)
+
+
+def demo_step(demo) -> None:
+    """Ingest the bundled sample testimonies."""
+    demo.console.print("[bold]1. Ingestion[/] des témoignages d'exemple")
+    for result in ingest_paths(demo.archive, [demo.samples], actor="demo"):
+        _print_result(result)
+        if result.public_id:
+            demo.public_ids.append(result.public_id)

@@ -1,0 +1,277 @@
+"""The advocates' archive API (issue 7): testimonies, search, themes, clips, episodes, health.
+
+Every route that returns testimony content asks the consent policy for the caller's use (see
+``api.deps.TESTIMONY_ACCESS``) and writes an audit event. A testimony the policy hides is
+answered like an unknown one (404): a withdrawn testimony simply disappears.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterable, Iterator
+from datetime import datetime, timezone
+from email.utils import format_datetime, parsedate_to_datetime
+from pathlib import Path
+
+import numpy as np
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import FileResponse, Response
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from api import schemas
+from api.deps import Caller, Forbidden, get_archive, get_caller, get_session, reads_testimonies
+from archive import audit, search
+from archive.audio import encode_chunks, iter_decode, probe
+from archive.consent import Use, current_rendition, decide, preferred_transcript
+from archive.db import Archive
+from archive.errors import InputError, NotFound, ReviewRequired
+from archive.models import Episode, MediaAsset, MediaKind, Role, Testimony
+from archive.testimonies import get as get_testimony
+from archive.timecode import format_timecode
+
+ERRORS = {status: {"model": schemas.ErrorOut} for status in (400, 401, 403, 404)} | {
+    422: {"model": schemas.UnprocessableOut, "description": "Invalid parameters (FastAPI's list of problems, "
+          "or a Kuma error body such as a clip end before its start)."}}
+MAX_PAGE = 100
+MAX_OFFSET = 100_000
+MAX_SECONDS = 24 * 3600.0
+
+router = APIRouter(prefix="/api", responses=ERRORS)
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+
+def _visible(session: Session, caller: Caller, public_id: str) -> tuple[Testimony, object]:
+    """The testimony and the policy's decision for the caller, or 404 when it may not be seen."""
+    use, _redacted = caller.testimony_access
+    testimony = get_testimony(session, public_id)
+    decision = decide(testimony, use)
+    if not decision.allowed:
+        raise NotFound(f"témoignage inconnu : {public_id}")
+    return testimony, decision
+
+
+def _speaker(testimony: Testimony, caller: Caller, decision) -> str:
+    if caller.role == Role.ADMIN and testimony.pseudonym:
+        return testimony.pseudonym
+    return decision.speaker_label(testimony.pseudonym)
+
+
+def _summary(testimony: Testimony, caller: Caller, decision) -> dict:
+    return dict(
+        id=testimony.public_id, speaker=_speaker(testimony, caller, decision), recorded_at=testimony.recorded_at,
+        language=testimony.language, expelled_from=testimony.expelled_from, route=testimony.route,
+        place=testimony.place, themes=[t.slug for t in testimony.themes], duration=testimony.duration,
+    )
+
+
+def _filters(theme: str | None = Query(None, max_length=64, description="Theme slug, e.g. refoulement."),
+             expelled_from: str | None = Query(None, max_length=2, description="ISO 3166 country code."),
+             route: str | None = Query(None, max_length=256),
+             language: str | None = Query(None, max_length=8, description="ISO 639 code."),
+             place: str | None = Query(None, max_length=256),
+             recorded_from: datetime | None = Query(None, description="Recorded at or after (ISO 8601)."),
+             recorded_to: datetime | None = Query(None, description="Recorded at or before (ISO 8601)."),
+             has_transcript: bool | None = Query(None)) -> search.Filters:
+    return search.Filters(theme=theme, expelled_from=expelled_from, route=route, language=language, place=place,
+                          recorded_from=recorded_from, recorded_to=recorded_to, has_transcript=has_transcript)
+
+
+# --- routes -------------------------------------------------------------------------------
+
+
+@router.get("/health", response_model=schemas.Health, tags=["service"])
+def health(session: Session = Depends(get_session)) -> dict:
+    session.execute(text("SELECT 1"))
+    return {"status": "ok", "database": session.get_bind().dialect.name, "search": search.backend(session)}
+
+
+@router.get("/testimonies", response_model=schemas.Page[schemas.TestimonySummary], tags=["testimonies"])
+def list_testimonies(filters: search.Filters = Depends(_filters),
+                     limit: int = Query(20, ge=1, le=MAX_PAGE), offset: int = Query(0, ge=0, le=MAX_OFFSET),
+                     caller: Caller = Depends(reads_testimonies), session: Session = Depends(get_session)) -> dict:
+    """Testimonies the caller may see, filtered, most recent recordings first."""
+    use, _ = caller.testimony_access
+    page = search.browse(session, use=use, filters=filters, limit=limit, offset=offset)
+    data = [_summary(t, caller, decide(t, use)) for t in page.items]
+    audit.record(session, caller.actor, "testimony.list", target="testimonies",
+                 ids=[t.public_id for t in page.items])
+    return {"data": data, "count": page.count}
+
+
+@router.get("/testimonies/{public_id}", response_model=schemas.TestimonyDetail, tags=["testimonies"])
+def testimony_detail(public_id: str, caller: Caller = Depends(reads_testimonies),
+                     session: Session = Depends(get_session)) -> dict:
+    """Metadata allowed by consent and role, with the transcript: redacted for advocates."""
+    testimony, decision = _visible(session, caller, public_id)
+    _use, redacted = caller.testimony_access
+    detail = _summary(testimony, caller, decision)
+    transcript = preferred_transcript(session, testimony.id)
+    if redacted:
+        segments = [dict(idx=s["idx"], start=s["start"], end=s["end"], text=s["text"])
+                    for s in decision.rendition.redacted_segments]
+        detail.update(text_form="redacted", segments=segments)
+    elif transcript is not None:
+        segments = [dict(idx=s.idx, start=s.start, end=s.end, text=s.text) for s in transcript.segments]
+        detail.update(text_form="raw", segments=segments)
+    else:
+        detail.update(text_form="none")
+    if transcript is not None:
+        detail.update(transcript_source=transcript.source, transcript_version=transcript.version)
+    if caller.role == Role.ADMIN:
+        detail["restricted"] = _restricted(testimony)
+    audit.record(session, caller.actor, "testimony.read", testimony=testimony, text_form=detail["text_form"])
+    return detail
+
+
+def _restricted(testimony: Testimony) -> dict:
+    consent = testimony.consent
+    return dict(
+        pseudonym=testimony.pseudonym, interviewer=testimony.interviewer, notes=testimony.notes,
+        source_name=testimony.source_name, sensitive_terms=[t.term for t in testimony.sensitive_terms],
+        consent=consent and {name: getattr(consent, name) for name in schemas.ConsentOut.model_fields},
+    )
+
+
+@router.get("/search", response_model=schemas.Page[schemas.SearchHit], tags=["search"])
+def search_segments(q: str = Query(..., min_length=1, max_length=search.MAX_QUERY_CHARS,
+                                   description='Words, "quoted phrases", prefix*, OR. Accents are optional.'),
+                    filters: search.Filters = Depends(_filters),
+                    limit: int = Query(10, ge=1, le=MAX_PAGE), offset: int = Query(0, ge=0, le=MAX_OFFSET),
+                    caller: Caller = Depends(reads_testimonies), session: Session = Depends(get_session)) -> dict:
+    """Ranked transcript segments with highlighted snippets and their timecodes."""
+    use, redacted = caller.testimony_access
+    page = search.search(session, q, use=use, redacted=redacted, limit=limit, offset=offset, filters=filters)
+    data, decisions = [], {}
+    for hit in page.items:
+        t = hit.testimony
+        decision = decisions.setdefault(t.id, decide(t, use))
+        data.append(dict(
+            testimony=t.public_id, speaker=_speaker(t, caller, decision), segment=hit.idx, start=hit.start,
+            end=hit.end, start_tc=format_timecode(hit.start), end_tc=format_timecode(hit.end),
+            snippet=hit.snippet, score=hit.score,
+            clip=f"/api/testimonies/{t.public_id}/clip?start={hit.start:.3f}&end={hit.end:.3f}",
+        ))
+    for testimony_id in decisions:
+        hits = [h for h in page.items if h.testimony.id == testimony_id]
+        audit.record(session, caller.actor, "testimony.search", testimony=hits[0].testimony, query=q,
+                     segments=[h.idx for h in hits])
+    return {"data": data, "count": page.count}
+
+
+@router.get("/themes", response_model=schemas.Page[schemas.ThemeOut], tags=["testimonies"])
+def themes(caller: Caller = Depends(reads_testimonies), session: Session = Depends(get_session)) -> dict:
+    """The theme vocabulary with how many testimonies the caller may see under each."""
+    use, _ = caller.testimony_access
+    rows = search.theme_counts(session, use=use)
+    return {"data": [{"slug": t.slug, "label": t.label, "count": n} for t, n in rows], "count": len(rows)}
+
+
+AUDIO_RESPONSE = {200: {"content": {"audio/mpeg": {}}, "description": "MP3 clip (Range requests: 206)."},
+                  206: {"description": "Partial content"}, 304: {"description": "Not modified"}}
+
+
+@router.get("/testimonies/{public_id}/clip", response_class=FileResponse, responses=AUDIO_RESPONSE,
+            tags=["testimonies"])
+def clip(request: Request, public_id: str,
+         start: float = Query(..., ge=0, le=MAX_SECONDS, description="Start, in seconds."),
+         end: float = Query(..., gt=0, le=MAX_SECONDS, description="End, in seconds."),
+         original: bool = Query(False, description="Original voice (admins only)."),
+         caller: Caller = Depends(reads_testimonies), session: Session = Depends(get_session),
+         archive: Archive = Depends(get_archive)) -> Response:
+    """MP3 audio between two timecodes: the anonymized rendition, or the original for admins."""
+    if end <= start:
+        raise InputError("la fin de l'extrait doit être après son début")
+    testimony, decision = _visible(session, caller, public_id)
+    asset = _clip_source(testimony, caller, decision, original)
+    source = archive.store.path(asset.sha256)
+    duration = asset.duration or probe(source).duration
+    if start >= duration:
+        raise InputError(f"début hors de l'enregistrement (durée {duration:.3f} s)")
+    end = min(end, duration, start + archive.settings.clip_max_seconds)
+    path, etag = _cached_clip(archive, asset, source, start, end)
+    audit.record(session, caller.actor, "testimony.clip", testimony=testimony, start=round(start, 3),
+                 end=round(end, 3), original=original, range=request.headers.get("range"))
+    last_modified = asset.created_at.astimezone(timezone.utc).replace(microsecond=0)
+    headers = {"etag": etag, "last-modified": format_datetime(last_modified, usegmt=True),
+               "cache-control": "private, max-age=3600"}
+    if _not_modified(request, etag, last_modified):
+        return Response(status_code=304, headers=headers)
+    return FileResponse(path, media_type="audio/mpeg", headers=headers, content_disposition_type="inline",
+                        filename=f"{testimony.public_id}_{start:.1f}-{end:.1f}.mp3")
+
+
+def _clip_source(testimony: Testimony, caller: Caller, decision, original: bool) -> MediaAsset:
+    if original:
+        if caller.role != Role.ADMIN:
+            raise Forbidden("seuls les administrateurs peuvent écouter la voix originale")
+        asset = testimony.asset(MediaKind.WORKING) or testimony.asset(MediaKind.ORIGINAL)
+    else:
+        rendition = decision.rendition if decision.rendition is not None else current_rendition(testimony)
+        if rendition is None:
+            raise ReviewRequired("aucune version anonymisée de ce témoignage n'existe encore")
+        asset = rendition.audio
+    if asset is None:
+        raise NotFound("aucun fichier audio pour ce témoignage")
+    return asset
+
+
+def _cached_clip(archive: Archive, asset: MediaAsset, source: Path, start: float, end: float) -> tuple[Path, str]:
+    """Cut and encode once; the same request then gets the same bytes (resumable downloads)."""
+    bitrate = archive.settings.clip_bitrate
+    key = hashlib.sha256(f"{asset.sha256}:{start:.3f}:{end:.3f}:{bitrate}".encode()).hexdigest()[:40]
+    folder = archive.settings.home / "cache" / "clips"
+    path = folder / f"{key}.mp3"
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        rate = asset.sample_rate or probe(source).sample_rate
+        temp = folder / f".{key}.{os.getpid()}.tmp"
+        chunks = _slice(iter_decode(source, channels=1), int(start * rate), int(end * rate))
+        encode_chunks(chunks, temp, rate=rate, fmt="mp3", bitrate=bitrate)
+        os.replace(temp, path)
+    return path, f'"{key}"'
+
+
+def _slice(chunks: Iterable[np.ndarray], first: int, stop: int) -> Iterator[np.ndarray]:
+    position = 0
+    for chunk in chunks:
+        low, high = max(first - position, 0), min(stop - position, len(chunk))
+        if high > low:
+            yield chunk[low:high]
+        position += len(chunk)
+        if position >= stop:
+            return
+
+
+def _not_modified(request: Request, etag: str, last_modified: datetime) -> bool:
+    if_none_match = request.headers.get("if-none-match")
+    if if_none_match is not None:
+        return etag in [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")] or if_none_match == "*"
+    if_modified_since = request.headers.get("if-modified-since")
+    if if_modified_since:
+        try:
+            return last_modified <= parsedate_to_datetime(if_modified_since)
+        except (TypeError, ValueError):
+            return False
+    return False
+
+
+@router.get("/episodes", response_model=schemas.Page[schemas.EpisodeOut], tags=["episodes"])
+def episodes(limit: int = Query(20, ge=1, le=MAX_PAGE), offset: int = Query(0, ge=0, le=MAX_OFFSET),
+             caller: Caller = Depends(get_caller), session: Session = Depends(get_session)) -> dict:
+    """Episodes: published public ones for anonymous callers, the radio feed's for radios, all for staff."""
+    statement = select(Episode).order_by(Episode.date.desc(), Episode.id.desc())
+    use = {None: Use.ONLINE, Role.RADIO: Use.BROADCAST, Role.ADVOCATE: Use.ONLINE}.get(caller.role)
+    if use is not None:
+        statement = statement.where(Episode.built_at.is_not(None), Episode.taken_down_at.is_(None))
+        if use == Use.ONLINE:
+            statement = statement.where(Episode.public.is_(True))
+    visible = [e for e in session.scalars(statement) if use is None or _episode_allowed(e, use)]
+    data = [schemas.EpisodeOut.model_validate(e, from_attributes=True) for e in visible[offset:offset + limit]]
+    return {"data": data, "count": len(visible)}
+
+
+def _episode_allowed(episode: Episode, use: Use) -> bool:
+    return all(decide(link.testimony, use).allowed for link in episode.testimonies)

@@ -1,0 +1,122 @@
+"""API schemas (pydantic), separate from the table models: no ORM row ever leaves the API."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Generic, Literal, TypeVar
+
+from pydantic import BaseModel, Field
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    data: list[T]
+    count: int = Field(description="Total number of matching items (before pagination).")
+
+
+class ErrorOut(BaseModel):
+    error: str = Field(description="Machine-readable code, e.g. not_found, invalid_query.")
+    detail: str = Field(description="Human-readable message (French).")
+
+
+class ValidationProblem(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ValidationErrorOut(BaseModel):
+    """FastAPI's request validation body."""
+
+    detail: list[ValidationProblem]
+
+
+UnprocessableOut = ValidationErrorOut | ErrorOut
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    database: str
+    search: str
+
+
+class SegmentOut(BaseModel):
+    idx: int
+    start: float
+    end: float
+    text: str
+
+
+class TestimonySummary(BaseModel):
+    id: str = Field(description="Public id, e.g. T-000001.")
+    speaker: str = Field(description="How the speaker may be named (pseudonym or « témoin anonyme »).")
+    recorded_at: datetime | None = None
+    language: str | None = None
+    expelled_from: str | None = None
+    route: str | None = None
+    place: str | None = None
+    themes: list[str] = []
+    duration: float
+
+
+class ConsentOut(BaseModel):
+    version: int
+    archive: bool
+    advocacy: bool
+    broadcast: bool
+    online: bool
+    identity: str
+    voice: str
+    withdrawn_at: datetime | None = None
+
+
+class RestrictedOut(BaseModel):
+    """Only for admins: what never leaves the association."""
+
+    pseudonym: str | None = None
+    interviewer: str | None = None
+    notes: str | None = None
+    source_name: str
+    consent: ConsentOut | None = None
+    sensitive_terms: list[str] = []
+
+
+class TestimonyDetail(TestimonySummary):
+    text_form: Literal["redacted", "raw", "none"] = Field(
+        description="redacted: the approved anonymized rendition's text; raw: the preferred transcript.")
+    transcript_source: str | None = None
+    transcript_version: int | None = None
+    segments: list[SegmentOut] = []
+    restricted: RestrictedOut | None = None
+
+
+class SearchHit(BaseModel):
+    testimony: str = Field(description="Public id of the testimony.")
+    speaker: str
+    segment: int = Field(description="Index of the matching segment in the transcript.")
+    start: float = Field(description="Start of the matching segment, in seconds.")
+    end: float = Field(description="End of the matching segment, in seconds.")
+    start_tc: str = Field(description="Start as HH:MM:SS.mmm.")
+    end_tc: str = Field(description="End as HH:MM:SS.mmm.")
+    snippet: str = Field(description="Text around the match, matching words between <mark> and </mark>.")
+    score: float = Field(description="Relevance (higher is better; comparable within one query only).")
+    clip: str = Field(description="Path of the audio clip of this segment.")
+
+
+class ThemeOut(BaseModel):
+    slug: str
+    label: str
+    count: int
+
+
+class EpisodeOut(BaseModel):
+    slug: str
+    programme: str
+    number: int
+    season: int | None = None
+    title: str
+    date: date
+    language: str
+    description: str
+    duration: float | None = None
+    public: bool

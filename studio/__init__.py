@@ -1,0 +1,1 @@
+"""Audio work: voice disguise, bleeps, anonymized renditions, episodes."""

@@ -1,0 +1,512 @@
+"""The build stage: rundown -> checked plan -> mixed, mastered, encoded, tagged episode.
+
+``plan()`` checks the rundown against the archive and collects *every* problem (unknown
+testimony, bad in/out, missing file, consent) before anything is rendered. Testimony audio
+and text come only from ``decide(...).rendition`` (the approved anonymized form).
+``master()`` renders the timeline twice in windows (pass 1: mix to a float32 scratch file while
+measuring loudness; pass 2: gain + limiter per rendition, streamed to the encoders).
+``build_episode()`` stores renditions and side files as episode MediaAssets. Idempotent: when
+nothing it is made from changed, it does nothing (``force`` rebuilds, byte-identically).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import select
+from unidecode import unidecode
+
+from archive import audit
+from archive.audio import Encoder, probe
+from archive.consent import REVIEW_REASON, Use, decide
+from archive.db import Archive
+from archive.errors import AudioError, ConsentRefused, NotFound, ReviewRequired, RundownError
+from archive.models import Episode, EpisodeTestimony, MediaAsset, MediaKind, Testimony
+from archive.settings import Settings
+from archive.store import sha256_file
+from archive.testimonies import get
+from studio import shownotes
+from studio.loudness import Limiter, LoudnessMeter, PeakMeter, db_to_gain
+from studio.mix import Piece, Timeline, layout, render
+from studio.rundown import KIND_LABELS, Excerpt, Rundown, Silence, load_rundown
+from studio.tags import EpisodeTags, default_cover, tag_mp3
+
+BUILD_VERSION = 1
+# The limiter aims a little under the ceiling: the 4x peak estimate and the MP3 codec both
+# let a few tenths of a dB through.
+LIMITER_MARGIN_DB = 0.5
+TEXT_ROLES = {"chapters": "chapters.json", "transcript-vtt": "transcript.vtt", "transcript-srt": "transcript.srt",
+              "transcript-json": "transcript.json", "shownotes-md": "shownotes.md", "shownotes-html": "shownotes.html",
+              "cue-csv": "cue.csv", "cue-txt": "cue.txt"}
+
+Progress = Callable[[str, float, float], None]  # (stage, seconds done, seconds total)
+
+
+@dataclass
+class Plan:
+    rundown: Rundown
+    rundown_sha256: str
+    programme: str
+    public: bool
+    pieces: list[Piece]
+    timeline: Timeline
+    renditions: dict[int, int]  # testimony id -> rendition id
+    testimonies: dict[int, str]  # testimony id -> public id
+    themes: list[str]
+    speakers: list[str]
+    terms: list[str] = field(repr=False)
+    cover: bytes = field(repr=False, default=b"")
+    inputs: dict[str, str] = field(default_factory=dict)  # what the audio is made from -> sha256
+
+    @property
+    def slug(self) -> str:
+        return f"{slugify(self.programme)}-{self.rundown.number:03d}"
+
+
+def slugify(text: str) -> str:
+    ascii_text = unidecode(text).lower()
+    return "-".join("".join(c if c.isalnum() else " " for c in ascii_text).split())[:100] or "episode"
+
+
+# --- planning ---------------------------------------------------------------------------------
+
+def plan(archive: Archive, rundown_path: Path, *, public: bool | None = None) -> Plan:
+    rundown_path = Path(rundown_path)
+    rundown, rundown_sha = load_rundown(rundown_path)
+    settings = archive.settings
+    base = rundown_path.resolve().parent
+    public = rundown.public if public is None else public
+    problems: list[str] = []
+    consent_problems: list[tuple[str, bool]] = []  # (line, is a review problem)
+    pieces: list[Piece] = []
+    renditions: dict[int, int] = {}
+    testimonies: dict[int, str] = {}
+    themes: dict[str, str] = {}
+    speakers: list[str] = []
+    terms: list[str] = []
+    inputs: dict[str, str] = {}
+    with archive.session() as session:
+        for number, item in enumerate(rundown.items, 1):
+            where = f"items[{number}]"
+            if isinstance(item, Silence):
+                pieces.append(Piece("silence", item.title or "Silence", None, duration=item.duration,
+                                    chapter=item.chapter))
+            elif isinstance(item, Excerpt):
+                found = _excerpt(session, archive, item, where, public, problems, consent_problems)
+                if found is None:
+                    continue
+                testimony, rendition, excerpt_pieces, label = found
+                pieces.extend(_with_fades(p, item, settings) for p in excerpt_pieces)
+                renditions[testimony.id] = rendition.id
+                testimonies[testimony.id] = testimony.public_id
+                inputs[f"rendition:{rendition.id}"] = rendition.audio.sha256
+                for theme in testimony.themes:
+                    themes[theme.slug] = theme.label
+                if label not in speakers:
+                    speakers.append(label)
+                terms.extend(t.term for t in testimony.sensitive_terms if not t.ignored)
+            else:
+                piece = _file_piece(item, base, where, problems, inputs)
+                if piece is not None:
+                    pieces.append(_with_fades(piece, item, settings))
+    cover = _cover(rundown, base, problems, inputs)
+    _check_texts(rundown, terms, problems)
+    _raise(problems, consent_problems)
+    return Plan(rundown, rundown_sha, rundown.programme or settings.programme_title, public, pieces, layout(pieces),
+                renditions, testimonies, sorted(themes.values()), speakers, sorted(set(terms)), cover, inputs)
+
+
+def _excerpt(session, archive, item: Excerpt, where, public, problems, consent_problems):
+    try:
+        testimony = get(session, item.testimony)
+    except NotFound:
+        problems.append(f"{where} : témoignage inconnu : {item.testimony}")
+        return None
+    uses = [Use.BROADCAST] + ([Use.ONLINE] if public else [])
+    decisions = [decide(testimony, use) for use in uses]
+    refused = [d for d in decisions if not d.allowed]
+    for decision in refused:
+        purpose = "diffusion radio" if decision.use == Use.BROADCAST else "publication en ligne (épisode public)"
+        consent_problems.append((f"{where} ({testimony.public_id}) : {purpose} refusée — {decision.reason}",
+                                 decision.reason.startswith(REVIEW_REASON)))
+    if refused:
+        return None
+    decision = decisions[-1]
+    rendition = decision.rendition
+    if rendition is None or rendition.audio is None:
+        consent_problems.append((f"{where} ({testimony.public_id}) : {REVIEW_REASON} (pas d'audio anonymisé)", True))
+        return None
+    path = archive.store.path(rendition.audio.sha256)
+    if not path.is_file():
+        problems.append(f"{where} ({testimony.public_id}) : audio anonymisé absent du stockage")
+        return None
+    length = rendition.audio.duration or probe(path).duration
+    segments = sorted(rendition.redacted_segments or [], key=lambda s: s["start"])
+    label = decision.speaker_label(testimony.pseudonym)
+    spans = _excerpt_spans(item, segments, length, where, problems)
+    if spans is None:
+        return None
+    title = item.title or f"Témoignage — {label}"
+    pieces = []
+    for index, (start, end) in enumerate(spans):
+        relative = [{"start": s["start"] - start, "end": s["end"] - start, "text": s["text"]}
+                    for s in segments if s["end"] > start and s["start"] < end]
+        pieces.append(Piece("excerpt", title, path, offset=start, duration=end - start, available=length - start,
+                            gain_db=item.gain, chapter=item.chapter and index == 0, testimony=testimony.public_id,
+                            speaker=label, transcript=relative))
+    return testimony, rendition, pieces, label
+
+
+TOLERANCE_S = 0.05
+
+
+def _excerpt_spans(item: Excerpt, segments: list[dict], length: float, where: str, problems: list[str]):
+    if item.segments is not None:
+        by_idx = {s["idx"]: s for s in segments}
+        unknown = [i for i in item.segments if i not in by_idx]
+        if unknown:
+            problems.append(f"{where} : segment(s) inconnu(s) : {', '.join(map(str, unknown))}")
+            return None
+        spans: list[tuple[float, float]] = []
+        previous = None
+        for idx in sorted(set(item.segments)):  # consecutive segments play as one stretch
+            start, end = by_idx[idx]["start"], min(by_idx[idx]["end"], length)
+            if previous is not None and idx == previous + 1:
+                spans[-1] = (spans[-1][0], end)
+            else:
+                spans.append((start, end))
+            previous = idx
+        return spans
+    start = item.start or 0.0
+    end = item.end if item.end is not None else length
+    if start >= length or end > length + TOLERANCE_S:
+        problems.append(f"{where} : in/out hors de l'enregistrement ({start:.2f}–{end:.2f} s, durée {length:.2f} s)")
+        return None
+    return [(start, min(end, length))]
+
+
+def _file_piece(item, base: Path, where: str, problems: list[str], inputs: dict[str, str]) -> Piece | None:
+    path = (base / Path(item.file).expanduser()) if not Path(item.file).is_absolute() else Path(item.file)
+    if not path.is_file():
+        problems.append(f"{where}.file : fichier introuvable : {item.file}")
+        return None
+    try:
+        length = probe(path).duration
+    except AudioError as exc:
+        problems.append(f"{where}.file : {exc}")
+        return None
+    start = item.start or 0.0
+    end = item.end if item.end is not None else length
+    if start >= length or end > length + TOLERANCE_S:
+        problems.append(f"{where} : in/out hors du fichier ({start:.2f}–{end:.2f} s, durée {length:.2f} s)")
+        return None
+    duration = min(end, length) - start
+    if item.type == "bed" and item.duration is not None:
+        duration = min(item.duration, length - start)
+    inputs[f"file:{where}"] = sha256_file(path)
+    return Piece(item.type, item.title or KIND_LABELS[item.type], path, offset=start, duration=duration,
+                 available=length - start, gain_db=item.gain, chapter=item.chapter,
+                 duck_db=getattr(item, "duck", None), duck_fade=getattr(item, "duck_fade", 1.0))
+
+
+def _with_fades(piece: Piece, item, settings: Settings) -> Piece:
+    piece.fade_in = item.fade_in if item.fade_in is not None else settings.studio_fade_s
+    piece.fade_out = item.fade_out if item.fade_out is not None else settings.studio_fade_s
+    piece.crossfade = item.crossfade if item.crossfade is not None else settings.studio_crossfade_s
+    return piece
+
+
+def _cover(rundown: Rundown, base: Path, problems: list[str], inputs: dict[str, str]) -> bytes:
+    if not rundown.cover:
+        return default_cover()
+    path = rundown.resolve(base, rundown.cover)
+    if not path.is_file():
+        problems.append(f"cover : fichier introuvable : {rundown.cover}")
+        return b""
+    data = path.read_bytes()
+    if not (data.startswith(b"\x89PNG") or data.startswith(b"\xff\xd8")):
+        problems.append(f"cover : image PNG ou JPEG attendue : {rundown.cover}")
+    inputs["cover"] = hashlib.sha256(data).hexdigest()
+    return data
+
+
+def _check_texts(rundown: Rundown, terms: list[str], problems: list[str]) -> None:
+    """The producer's own words go out too: they must not carry a sensitive term either."""
+    texts = {"title": rundown.title, "description": rundown.description}
+    texts.update({f"items[{n}].title": item.title for n, item in enumerate(rundown.items, 1) if item.title})
+    for where, text in texts.items():
+        if text and shownotes.find_sensitive(text, terms):
+            problems.append(f"{where} : contient un terme sensible d'un témoignage (à retirer)")
+
+
+def _raise(problems: list[str], consent_problems: list[tuple[str, bool]]) -> None:
+    lines = [line for line, _ in consent_problems] + problems
+    if consent_problems:
+        review_only = all(review for _, review in consent_problems)
+        error = (ReviewRequired if review_only else ConsentRefused)("; ".join(lines))
+        error.problems = lines
+        raise error
+    if problems:
+        raise RundownError(problems)
+
+
+# --- mastering --------------------------------------------------------------------------------
+
+@dataclass
+class Output:
+    role: str
+    path: Path
+    format: str
+    codec: str
+    sample_rate: int
+    channels: int
+    bitrate: int | None
+    mix: str  # which master feeds it: "broadcast", "podcast" (stereo) or "mono" (podcast level, mono)
+
+
+def outputs_for(workdir: Path, settings: Settings) -> list[Output]:
+    rate = settings.studio_sample_rate
+    outs = [Output("broadcast", workdir / "broadcast.wav", "wav", "pcm_s16le", rate, 2, None, "broadcast"),
+            Output("podcast", workdir / "podcast.mp3", "mp3", "mp3", 44100, 2, settings.podcast_bitrate, "podcast"),
+            Output("lowband", workdir / "lowband.mp3", "mp3", "mp3", 24000, 1, settings.lowband_bitrate, "mono")]
+    if settings.lowband_opus_bitrate:
+        outs.append(Output("lowband-opus", workdir / "lowband.opus", "opus", "opus", 48000, 1,
+                           settings.lowband_opus_bitrate, "mono"))
+    return outs
+
+
+def master(timeline: Timeline, workdir: Path, settings: Settings, progress: Progress | None = None) -> tuple[list[Output], dict]:
+    """Render, measure, normalize, limit and encode every rendition. Returns (outputs, loudness)."""
+    rate, window = settings.studio_sample_rate, int(settings.studio_window_s * 1000)
+    total = timeline.duration
+    scratch = workdir / "mix.f32"
+    stereo, mono, peak = LoudnessMeter(rate, 2), LoudnessMeter(rate, 1), PeakMeter()
+    done = 0.0
+    with open(scratch, "wb") as handle:
+        for chunk in render(timeline, rate=rate, channels=2, window_ms=window):
+            chunk.astype("<f4").tofile(handle)
+            stereo.feed(chunk)
+            mono.feed(chunk.mean(axis=1))
+            peak.feed(chunk)
+            done += len(chunk) / rate
+            if progress:
+                progress("mixage", done, total)
+    source = {"integrated": _round(stereo.integrated()), "true_peak": _round(peak.dbtp)}
+    targets = {"broadcast": (settings.broadcast_lufs, stereo), "podcast": (settings.podcast_lufs, stereo),
+               "mono": (settings.podcast_lufs, mono)}
+    ceiling = settings.true_peak_ceiling_db - LIMITER_MARGIN_DB
+    chains = {name: _Chain(rate, target, meter.integrated(), ceiling, 2 if name != "mono" else 1)
+              for name, (target, meter) in targets.items()}
+    outputs = outputs_for(workdir, settings)
+    encoders = {o.role: Encoder(o.path, rate=o.sample_rate, channels=o.channels, fmt=o.format, bitrate=o.bitrate,
+                                input_rate=rate) for o in outputs}
+    try:
+        done = 0.0
+        per_chunk = rate * 2 * max(1, window // 1000)
+        with open(scratch, "rb") as handle:
+            while True:
+                data = np.fromfile(handle, dtype="<f4", count=per_chunk)
+                if not data.size:
+                    break
+                chunk = data.reshape(-1, 2)
+                _encode(outputs, encoders, {name: chain.process(chunk) for name, chain in chains.items()})
+                done += len(chunk) / rate
+                if progress:
+                    progress("mastering", done, total)
+        _encode(outputs, encoders, {name: chain.flush() for name, chain in chains.items()})
+    finally:
+        for encoder in encoders.values():
+            encoder.close()
+        scratch.unlink(missing_ok=True)
+    loudness = {"source": source, **{name: chain.report() for name, chain in chains.items()}}
+    loudness["lowband"] = loudness.pop("mono")
+    return outputs, loudness
+
+
+class _Chain:
+    """Gain to the target loudness, then the limiter; measures what comes out."""
+
+    def __init__(self, rate: int, target: float, measured: float, ceiling: float, channels: int):
+        self.channels = channels
+        self.target, self.measured = target, measured
+        self.gain_db = target - measured if np.isfinite(measured) else 0.0
+        self.gain = db_to_gain(self.gain_db)
+        self.limiter = Limiter(rate, ceiling)
+        self.meter, self.peak = LoudnessMeter(rate, channels), PeakMeter()
+        self.rate = rate
+
+    def process(self, chunk: np.ndarray) -> np.ndarray:
+        signal = chunk if self.channels == 2 else chunk.mean(axis=1)
+        return self._measure(self.limiter.process(signal * self.gain))
+
+    def flush(self) -> np.ndarray:
+        return self._measure(self.limiter.flush())
+
+    def _measure(self, out: np.ndarray) -> np.ndarray:
+        if len(out):
+            self.meter.feed(out)
+            self.peak.feed(out)
+        return out.astype(np.float32)
+
+    def report(self) -> dict:
+        return {"target": self.target, "gain_db": _round(self.gain_db), "integrated": _round(self.meter.integrated()),
+                "true_peak": _round(self.peak.dbtp), "limited_s": _round(self.limiter.reduced_samples / self.rate)}
+
+
+def _encode(outputs: list[Output], encoders: dict, signals: dict[str, np.ndarray]) -> None:
+    for output in outputs:
+        encoders[output.role].write(signals[output.mix])
+
+
+def _round(value: float) -> float | None:
+    return round(float(value), 2) if np.isfinite(value) else None
+
+
+# --- the stage ----------------------------------------------------------------------------------
+
+@dataclass
+class BuildResult:
+    episode_id: int
+    slug: str
+    built: bool  # False: nothing changed since the last build
+    duration: float
+    loudness: dict
+
+
+def fingerprint(plan_: Plan, settings: Settings) -> str:
+    keys = ("studio_sample_rate", "studio_window_s", "broadcast_lufs", "podcast_lufs", "true_peak_ceiling_db",
+            "podcast_bitrate", "lowband_bitrate", "lowband_opus_bitrate")
+    payload = {"v": BUILD_VERSION, "rundown": plan_.rundown_sha256, "public": plan_.public,
+               "programme": plan_.programme, "inputs": plan_.inputs, "renditions": plan_.renditions,
+               "settings": {k: getattr(settings, k) for k in keys}}
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def build_episode(archive: Archive, rundown_path: Path, *, public: bool | None = None, force: bool = False,
+                  actor: str = "kuma", progress: Progress | None = None) -> BuildResult:
+    settings = archive.settings
+    planned = plan(archive, rundown_path, public=public)
+    stamp = fingerprint(planned, settings)
+    with archive.session() as session:
+        existing = _find(session, planned)
+        if existing is not None and not force and existing.build_fingerprint == stamp and _complete(archive, existing):
+            return BuildResult(existing.id, existing.slug, False, existing.duration or 0.0, existing.loudness)
+    store = archive.store
+    workdir = Path(store.temp_path(".build"))
+    workdir.unlink()
+    workdir.mkdir(mode=0o700)
+    try:
+        outputs, loudness = master(planned.timeline, workdir, settings, progress)
+        texts = side_files(planned)
+        shownotes.assert_clean(texts, planned.terms)
+        tags = EpisodeTags(planned.rundown.title, planned.programme, planned.rundown.number,
+                           planned.rundown.date.isoformat(), planned.rundown.language, planned.rundown.description)
+        for output in outputs:
+            if output.format == "mp3":
+                tag_mp3(output.path, tags, shownotes.chapters(planned.timeline), planned.cover)
+        return _record(archive, planned, stamp, outputs, texts, loudness, actor)
+    finally:
+        for path in workdir.iterdir():
+            path.unlink(missing_ok=True)
+        workdir.rmdir()
+
+
+def side_files(planned: Plan) -> dict[str, bytes]:
+    rundown, timeline = planned.rundown, planned.timeline
+    segments = shownotes.stitch_transcript(planned.pieces, timeline)
+    meta = {"title": rundown.title, "programme": planned.programme, "number": rundown.number, "date": rundown.date,
+            "description": rundown.description}
+    markdown, html = shownotes.shownotes(meta, timeline, planned.themes, planned.speakers)
+    heading = f"{planned.programme} — épisode {rundown.number} — {rundown.title} ({rundown.date.isoformat()})"
+    return {"chapters": shownotes.chapters_json(timeline, rundown.title),
+            "transcript-vtt": shownotes.transcript_vtt(segments), "transcript-srt": shownotes.transcript_srt(segments),
+            "transcript-json": shownotes.transcript_json(segments), "shownotes-md": markdown, "shownotes-html": html,
+            "cue-csv": shownotes.cue_csv(timeline.cue), "cue-txt": shownotes.cue_text(timeline.cue, heading, timeline.duration)}
+
+
+def _find(session, planned: Plan) -> Episode | None:
+    return session.scalar(select(Episode).where(Episode.programme == planned.programme,
+                                                Episode.number == planned.rundown.number))
+
+
+def _complete(archive: Archive, episode: Episode) -> bool:
+    roles = {a.role for a in episode.assets}
+    return {"broadcast", "podcast", "lowband", *TEXT_ROLES} <= roles and all(
+        archive.store.exists(a.sha256) for a in episode.assets)
+
+
+def _record(archive: Archive, planned: Plan, stamp: str, outputs: list[Output], texts: dict[str, bytes],
+            loudness: dict, actor: str) -> BuildResult:
+    store = archive.store
+    rundown = planned.rundown
+    with archive.session() as session:
+        _recheck_consent(session, planned)
+        episode = _find(session, planned) or Episode(programme=planned.programme, number=rundown.number)
+        episode.slug, episode.season, episode.title = planned.slug, rundown.season, rundown.title
+        episode.date, episode.language, episode.description = rundown.date, rundown.language, rundown.description
+        episode.public = planned.public
+        episode.rundown = rundown.model_dump(mode="json", by_alias=True)
+        episode.rundown_sha256, episode.build_fingerprint = planned.rundown_sha256, stamp
+        episode.duration = planned.timeline.duration
+        episode.loudness = loudness
+        episode.cue = [{k: v for k, v in entry.items()} for entry in planned.timeline.cue]
+        episode.built_at = datetime.now(timezone.utc)
+        episode.taken_down_at = None
+        session.add(episode)
+        session.flush()
+        for asset in session.scalars(select(MediaAsset).where(MediaAsset.episode_id == episode.id)):
+            session.delete(asset)
+        episode.testimonies = [EpisodeTestimony(testimony_id=tid, rendition_id=rid)
+                               for tid, rid in sorted(planned.renditions.items())]
+        for output in outputs:
+            stored = store.adopt(output.path)
+            session.add(MediaAsset(episode_id=episode.id, kind=MediaKind.EPISODE, role=output.role,
+                                   sha256=stored.sha256, size=stored.size, format=output.format, codec=output.codec,
+                                   sample_rate=output.sample_rate, channels=output.channels,
+                                   duration=planned.timeline.duration, bitrate=output.bitrate))
+        for role, data in texts.items():
+            stored = store.put_bytes(data)
+            session.add(MediaAsset(episode_id=episode.id, kind=MediaKind.EPISODE, role=role, sha256=stored.sha256,
+                                   size=stored.size, format=TEXT_ROLES[role].rsplit(".", 1)[1]))
+        cover = store.put_bytes(planned.cover)
+        session.add(MediaAsset(episode_id=episode.id, kind=MediaKind.EPISODE, role="cover", sha256=cover.sha256,
+                               size=cover.size, format="png" if planned.cover.startswith(b"\x89PNG") else "jpeg"))
+        audit.record(session, actor, "episode.build", target=episode.slug,
+                     testimonies=sorted(planned.testimonies.values()), fingerprint=stamp)
+        session.flush()
+        return BuildResult(episode.id, episode.slug, True, episode.duration, loudness)
+
+
+def _recheck_consent(session, planned: Plan) -> None:
+    """Consent may have changed while the audio rendered: ask again before anything is stored."""
+    for testimony_id, rendition_id in planned.renditions.items():
+        testimony = session.get(Testimony, testimony_id)
+        for use in [Use.BROADCAST] + ([Use.ONLINE] if planned.public else []):
+            decision = decide(testimony, use).require()
+            if decision.rendition is None or decision.rendition.id != rendition_id:
+                raise ReviewRequired(f"{testimony.public_id} : la version anonymisée a changé pendant le montage")
+
+
+def episode_by_ref(session, ref: str | int) -> Episode:
+    """An episode by id, slug, or number."""
+    text = str(ref).strip()
+    found = None
+    if text.isdigit():
+        found = session.get(Episode, int(text))
+    if found is None:
+        found = session.scalar(select(Episode).where(Episode.slug == text))
+    if found is None:
+        raise NotFound(f"épisode inconnu : {ref}")
+    return found
+
+
+def episode_asset(episode: Episode, role: str) -> MediaAsset | None:
+    return next((a for a in episode.assets if a.role == role), None)
+
+
+__all__ = ["BuildResult", "Plan", "build_episode", "episode_asset", "episode_by_ref", "master", "plan", "side_files"]

@@ -1,0 +1,351 @@
+"""Voice disguise: McAdams-coefficient LPC pole warping, then a keyed WORLD source/envelope transform.
+
+Both transforms are keyed per testimony by :class:`VoiceKey`, derived with HMAC-SHA256 from the
+archive's secret key and the testimony's *internal* key (never its public id), so the
+parameters can neither be looked up nor recomputed from anything that leaves the archive.
+
+1. McAdams (VoicePrivacy Challenge baseline B2): 16 kHz, 20 ms Hann-based windows, 10 ms hop,
+   LPC order 20, complex pole angles φ → sign(φ)|φ|^α (magnitudes kept), the LPC residual
+   re-filtered through the warped all-pole filter, overlap-add, frame energy restored.
+   Analysis and synthesis use square-root Hann windows (product: Hann, 50 % overlap sums to 1),
+   so α = 1 reproduces the input exactly.
+2. WORLD (pyworld): the F0 contour is compressed toward a keyed target (f0' = r·ref·(f0/ref)^γ)
+   and the spectral envelope frequency axis is warped by a keyed factor (a VTLN-like warp), then
+   the voice is resynthesised from WORLD's pulse/noise excitation, which also removes the
+   speaker's own glottal source that the McAdams residual still carries.
+
+Everything is vectorised over frames; long recordings stream through :func:`blockwise` with
+bounded memory. Nothing here loops over samples of the signal in Python.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import importlib.machinery
+import importlib.util
+import pathlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+RATE = 16000
+FRAME = 320  # 20 ms at 16 kHz
+HOP = 160  # 10 ms
+ORDER = 20
+ALPHA_RANGE = (0.5, 0.9)
+SILENT_FRAME_ENERGY = 1e-8
+BLOCK_S = 30.0
+
+
+# --------------------------------------------------------------------------------------- keys
+@dataclass(frozen=True, repr=False)
+class VoiceKey:
+    """The per-testimony disguise parameters. Secret: never printed, logged, stored or exported."""
+
+    alpha: float  # McAdams coefficient, uniform in [0.5, 0.9]
+    f0_ratio: float  # target F0 relative to the reference, up or down
+    f0_gamma: float  # F0 contour compression (< 1 flattens the speaker's intonation range)
+    warp: float  # spectral envelope frequency warp (> 1 raises formants)
+
+    def __repr__(self) -> str:
+        return "VoiceKey(<secret>)"
+
+    @classmethod
+    def derive(cls, secret: str, internal_key: str) -> VoiceKey:
+        digest = hmac.new(secret.encode(), b"kuma-voice-v1\x00" + internal_key.encode(), hashlib.sha256).digest()
+        u = [int.from_bytes(digest[i:i + 8], "big") / 2**64 for i in range(0, 32, 8)]
+        up = u[1] >= 0.5
+        spread = (u[1] % 0.5) * 2  # a second uniform draw from the same bytes
+        f0_ratio = 1.15 + 0.25 * spread if up else 0.85 - 0.15 * spread
+        warp = 1.05 + 0.07 * u[3] if up else 0.95 - 0.07 * u[3]
+        return cls(alpha=ALPHA_RANGE[0] + (ALPHA_RANGE[1] - ALPHA_RANGE[0]) * u[0],
+                   f0_ratio=f0_ratio, f0_gamma=0.6 + 0.25 * u[2], warp=warp)
+
+
+# ------------------------------------------------------------------------------ framing helpers
+@lru_cache
+def _sqrt_hann(n: int = FRAME) -> np.ndarray:
+    return np.sqrt(0.5 - 0.5 * np.cos(2 * np.pi * np.arange(n) / n))  # periodic Hann, square root
+
+
+def _frames(x: np.ndarray) -> np.ndarray:
+    """(frames, FRAME) view of ``x``, which must be padded to a whole number of hops."""
+    count = (len(x) - FRAME) // HOP + 1
+    return np.lib.stride_tricks.as_strided(x, (count, FRAME), (x.strides[0] * HOP, x.strides[0]), writeable=False)
+
+
+def _overlap_add(frames: np.ndarray, length: int) -> np.ndarray:
+    out = np.zeros(length)
+    half = FRAME // HOP  # 2: each sample is covered by two frames
+    for part in range(half):  # vectorised over frames; 2 iterations
+        pieces = frames[:, part * HOP:(part + 1) * HOP]
+        out[part * HOP: part * HOP + len(pieces) * HOP] += pieces.reshape(-1)
+    return out
+
+
+# ------------------------------------------------------------------------------- LPC, batched
+def lpc(frames: np.ndarray, order: int = ORDER) -> np.ndarray:
+    """Autocorrelation-method LPC of every frame: Levinson-Durbin vectorised across frames.
+
+    Returns ``a`` of shape (frames, order + 1) with ``a[:, 0] == 1`` (A(z) = Σ a_k z^-k).
+    """
+    spectrum = np.fft.rfft(frames, 2 * FRAME, axis=1)
+    r = np.fft.irfft(np.abs(spectrum) ** 2, axis=1)[:, :order + 1]
+    lag = np.exp(-0.5 * (2 * np.pi * 60 / RATE * np.arange(order + 1)) ** 2)  # 60 Hz lag window
+    r = r * lag
+    r[:, 0] = r[:, 0] * (1 + 1e-9) + 1e-12  # white-noise correction keeps the recursion stable
+    a = np.zeros((len(frames), order + 1))
+    a[:, 0] = 1.0
+    error = r[:, 0].copy()
+    for i in range(1, order + 1):
+        acc = r[:, i] + np.einsum("fk,fk->f", a[:, 1:i], r[:, i - 1:0:-1]) if i > 1 else r[:, i].copy()
+        k = -acc / error
+        a[:, 1:i] = a[:, 1:i] + k[:, None] * a[:, i - 1:0:-1]
+        a[:, i] = k
+        error = error * (1 - k * k)
+    return a
+
+
+def roots(a: np.ndarray) -> np.ndarray:
+    """Roots of every polynomial row ``a`` (leading 1), via batched companion-matrix eigenvalues."""
+    count, order = a.shape[0], a.shape[1] - 1
+    companion = np.zeros((count, order, order))
+    companion[:, 0, :] = -a[:, 1:]
+    companion[:, np.arange(1, order), np.arange(order - 1)] = 1.0
+    return np.linalg.eigvals(companion)
+
+
+def poly(poles: np.ndarray) -> np.ndarray:
+    """Monic polynomial rows with the given roots (batched ``np.poly``)."""
+    count, order = poles.shape
+    coeffs = np.zeros((count, order + 1), dtype=complex)
+    coeffs[:, 0] = 1.0
+    for k in range(order):
+        coeffs[:, 1:k + 2] = coeffs[:, 1:k + 2] - poles[:, k:k + 1] * coeffs[:, 0:k + 1]
+    return coeffs.real
+
+
+def warp_poles(poles: np.ndarray, alpha: float) -> np.ndarray:
+    """φ → sign(φ)|φ|^α for complex poles; real poles and every magnitude unchanged."""
+    angle = np.angle(poles)
+    complex_pole = np.abs(poles.imag) > 1e-12
+    warped = np.where(complex_pole, np.sign(angle) * np.abs(angle) ** alpha, angle)
+    return np.abs(poles) * np.exp(1j * warped)
+
+
+def fir(frames: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """Each frame filtered by its own FIR A(z), zero initial state."""
+    out = frames * a[:, :1]
+    for k in range(1, a.shape[1]):
+        out[:, k:] += a[:, k:k + 1] * frames[:, :-k]
+    return out
+
+
+def all_pole(excitation: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """Each frame filtered by its own 1/A(z), zero initial state: the recursion runs along the
+    20 ms frame (320 steps), every step vectorised over all frames of the block."""
+    order = a.shape[1] - 1
+    history = np.zeros((excitation.shape[0], excitation.shape[1] + order))
+    taps = a[:, :0:-1]  # a_p … a_1, aligned with history[n : n + order] = y[n-p … n-1]
+    for n in range(excitation.shape[1]):
+        history[:, n + order] = excitation[:, n] - np.einsum("fk,fk->f", taps, history[:, n:n + order])
+    return history[:, order:]
+
+
+# ---------------------------------------------------------------------------------- McAdams
+def mcadams(x: np.ndarray, alpha: float) -> np.ndarray:
+    """McAdams-coefficient anonymization of a 16 kHz mono block (same length out)."""
+    x = np.asarray(x, dtype=np.float64)
+    if len(x) == 0:
+        return x.astype(np.float32)
+    pad_end = (-len(x)) % HOP + FRAME
+    padded = np.concatenate([np.zeros(FRAME - HOP), x, np.zeros(pad_end)])
+    window = _sqrt_hann()
+    frames = _frames(padded) * window
+    energy = np.einsum("fn,fn->f", frames, frames)
+    voiced = energy > SILENT_FRAME_ENERGY
+    out_frames = frames.copy()
+    if voiced.any() and alpha != 1.0:
+        active = frames[voiced]
+        a = lpc(active)
+        a_warped = poly(warp_poles(roots(a), alpha))
+        y = all_pole(fir(active, a), a_warped)
+        y_energy = np.einsum("fn,fn->f", y, y)
+        gain = np.sqrt(energy[voiced] / np.maximum(y_energy, 1e-20))
+        out_frames[voiced] = y * np.clip(gain, 0.0, 10.0)[:, None]
+    out = _overlap_add(out_frames * window, len(padded))
+    return out[FRAME - HOP: FRAME - HOP + len(x)].astype(np.float32)
+
+
+# ------------------------------------------------------------------------------------- WORLD
+@lru_cache
+def pyworld():
+    """pyworld's compiled module. pyworld 0.3.5's ``__init__`` imports ``pkg_resources`` only for
+    its version string, which newer setuptools no longer ship: load the extension directly then."""
+    try:
+        import pyworld as module
+
+        return module
+    except ModuleNotFoundError as exc:
+        if exc.name != "pkg_resources":
+            raise
+    spec = importlib.util.find_spec("pyworld")
+    library = next(pathlib.Path(spec.submodule_search_locations[0]).glob("pyworld*.so"))
+    loader = importlib.machinery.ExtensionFileLoader("pyworld.pyworld", str(library))
+    module_spec = importlib.util.spec_from_file_location("pyworld.pyworld", library, loader=loader)
+    module = importlib.util.module_from_spec(module_spec)
+    loader.exec_module(module)
+    return module
+
+
+F0_REFERENCE = 150.0
+WORLD_FRAME_MS = 10.0
+
+
+def transform_f0(f0: np.ndarray, key: VoiceKey) -> np.ndarray:
+    """Compress the contour toward a keyed target: f0' = r·ref·(f0/ref)^γ (unvoiced frames stay 0)."""
+    voiced = f0 > 0
+    out = np.zeros_like(f0)
+    out[voiced] = key.f0_ratio * F0_REFERENCE * (f0[voiced] / F0_REFERENCE) ** key.f0_gamma
+    return out
+
+
+def warp_envelope(envelope: np.ndarray, factor: float) -> np.ndarray:
+    """Spectral envelope with its frequency axis scaled by ``factor`` (linear interpolation)."""
+    bins = envelope.shape[1]
+    source = np.clip(np.arange(bins) / factor, 0, bins - 1)
+    low = np.floor(source).astype(int)
+    high = np.minimum(low + 1, bins - 1)
+    frac = source - low
+    return envelope[:, low] * (1 - frac) + envelope[:, high] * frac
+
+
+ENVELOPE_SMOOTH_HZ = 1500.0
+
+
+def normalise_envelope(envelope: np.ndarray, voiced: np.ndarray) -> np.ndarray:
+    """Remove the speaker's long-term average formant pattern (the detail of the mean log
+    envelope over voiced frames, above a broad spectral tilt); phonetic changes over time stay."""
+    if voiced.sum() < 10:
+        return envelope
+    log_env = np.log(np.maximum(envelope, 1e-16))
+    mean = log_env[voiced].mean(0)
+    width = max(3, int(ENVELOPE_SMOOTH_HZ / (RATE / 2) * envelope.shape[1]) | 1)
+    kernel = np.hanning(width + 2)[1:-1]
+    padded = np.pad(mean, width // 2, mode="edge")
+    tilt = np.convolve(padded, kernel / kernel.sum(), mode="valid")
+    return np.exp(log_env - (mean - tilt))
+
+
+def world_transform(x: np.ndarray, key: VoiceKey) -> np.ndarray:
+    """Keyed F0 contour transform + envelope warp, resynthesised with WORLD (same length out)."""
+    x = np.asarray(x, dtype=np.float64)
+    if len(x) < FRAME or not np.any(np.abs(x) > 1e-6):
+        return x.astype(np.float32)
+    world = pyworld()
+    f0, times = world.dio(x, RATE, frame_period=WORLD_FRAME_MS, f0_floor=60.0, f0_ceil=500.0)
+    f0 = world.stonemask(x, f0, times, RATE)
+    envelope = world.cheaptrick(x, f0, times, RATE)
+    aperiodicity = world.d4c(x, f0, times, RATE)
+    envelope = normalise_envelope(warp_envelope(envelope, key.warp), f0 > 0)
+    y = world.synthesize(transform_f0(f0, key), np.ascontiguousarray(envelope), aperiodicity, RATE, WORLD_FRAME_MS)
+    y = np.resize(y, len(x)) if len(y) < len(x) else y[:len(x)]
+    rms_in, rms_out = np.sqrt(np.mean(x * x)), np.sqrt(np.mean(y * y))
+    if rms_out > 0:
+        y = y * (rms_in / rms_out)
+    return y.astype(np.float32)
+
+
+# ------------------------------------------------------------------------------- streaming
+def blockwise(chunks: Iterable[np.ndarray], fn: Callable[[np.ndarray], np.ndarray], *,
+              block: int, margin: int, fade: int = 0) -> Iterator[np.ndarray]:
+    """Apply a length-preserving ``fn`` to a stream in blocks of ``block`` samples, each processed
+    with ``margin`` samples of context on both sides (discarded), and ``fade`` samples of
+    raised-cosine crossfade between neighbouring blocks. Memory: O(block + 2·margin)."""
+    assert fade <= margin
+    buffer = np.zeros(0, dtype=np.float32)
+    buffer_start = 0  # absolute index of buffer[0]
+    position = 0  # next absolute sample to emit
+    tail: np.ndarray | None = None
+    ramp = 0.5 - 0.5 * np.cos(np.pi * (np.arange(fade) + 0.5) / fade) if fade else np.zeros(0)
+
+    def run(end_of_stream: bool) -> Iterator[np.ndarray]:
+        nonlocal buffer, buffer_start, position, tail
+        while True:
+            known = buffer_start + len(buffer)
+            if position >= known or (not end_of_stream and known < position + block + margin):
+                return
+            lo, hi = max(position - margin, buffer_start), min(position + block + margin, known)
+            out = fn(buffer[lo - buffer_start:hi - buffer_start])
+            stop = min(position + block, known)
+            body = out[position - lo:stop - lo].astype(np.float32)
+            if tail is not None and len(tail):
+                n = min(len(tail), len(body))
+                body[:n] = body[:n] * ramp[:n] + tail[:n] * (1 - ramp[:n])
+            tail = out[stop - lo:min(stop + fade, hi) - lo] if fade else None
+            yield body
+            position = stop
+            drop = max(0, position - margin - buffer_start)
+            buffer, buffer_start = buffer[drop:], buffer_start + drop
+
+    for chunk in chunks:
+        buffer = np.concatenate([buffer, np.asarray(chunk, dtype=np.float32)])
+        yield from run(False)
+    yield from run(True)
+
+
+def disguise_stream(chunks: Iterable[np.ndarray], key: VoiceKey, *, source: bool = True,
+                    block_s: float = BLOCK_S) -> Iterator[np.ndarray]:
+    """Disguise a 16 kHz mono stream: McAdams, then (``source``) the WORLD transform."""
+    block = int(block_s * RATE) // HOP * HOP
+    stream = blockwise(chunks, lambda x: mcadams(x, key.alpha), block=block, margin=FRAME)
+    if source:
+        stream = blockwise(stream, lambda x: world_transform(x, key), block=block,
+                           margin=RATE // 2, fade=RATE // 50)
+    for chunk in stream:
+        yield np.clip(chunk, -1.0, 1.0)
+
+
+def disguise(x: np.ndarray, key: VoiceKey, *, source: bool = True) -> np.ndarray:
+    """Whole-array convenience wrapper over :func:`disguise_stream`."""
+    parts = list(disguise_stream([np.asarray(x, dtype=np.float32)], key, source=source))
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
+
+
+# --------------------------------------------------------------- speaker similarity (checks)
+def mfcc(x: np.ndarray, rate: int = RATE, *, coefficients: int = 20, bands: int = 40) -> np.ndarray:
+    """MFCCs (frames × coefficients, c0 dropped) of the louder 70 % of 25 ms frames."""
+    from scipy.fft import dct
+
+    x = np.asarray(x, dtype=np.float64)
+    size, hop, nfft = int(0.025 * rate), int(0.01 * rate), 512
+    x = np.concatenate([x, np.zeros(max(0, size - len(x)))])
+    x = np.append(x[0], x[1:] - 0.97 * x[:-1])
+    count = (len(x) - size) // hop + 1
+    frames = np.lib.stride_tricks.as_strided(x, (count, size), (x.strides[0] * hop, x.strides[0])) * np.hamming(size)
+    power = np.abs(np.fft.rfft(frames, nfft)) ** 2
+    mel = lambda f: 2595 * np.log10(1 + f / 700)  # noqa: E731
+    edges = 700 * (10 ** (np.linspace(mel(60), mel(rate / 2), bands + 2) / 2595) - 1)
+    bins = np.fft.rfftfreq(nfft, 1 / rate)
+    lower, centre, upper = edges[:-2, None], edges[1:-1, None], edges[2:, None]
+    filters = np.maximum(0, np.minimum((bins - lower) / (centre - lower), (upper - bins) / (upper - centre)))
+    energies = np.log(power @ filters.T + 1e-10)
+    loud = energies.sum(1) >= np.quantile(energies.sum(1), 0.3)
+    return dct(energies[loud], type=2, norm="ortho", axis=1)[:, 1:coefficients + 1]
+
+
+def speaker_embedding(x: np.ndarray, rate: int = RATE) -> np.ndarray:
+    """MFCC statistics (mean and standard deviation, mean-normalised per utterance)."""
+    coeffs = mfcc(x, rate)
+    return np.concatenate([coeffs.mean(0), coeffs.std(0)])
+
+
+def cosine_scores(a: list[np.ndarray], b: list[np.ndarray], centre: np.ndarray) -> np.ndarray:
+    """Cosine similarity of every embedding of ``a`` with every one of ``b`` after centring."""
+    def norm(e):
+        e = np.asarray(e) - centre
+        return e / np.linalg.norm(e, axis=-1, keepdims=True)
+
+    return norm(np.stack(a)) @ norm(np.stack(b)).T

@@ -1,0 +1,135 @@
+"""The consent table of DESIGN.md, row by row, through the single policy function."""
+from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
+
+import pytest
+
+from archive.consent import ANONYMOUS_LABEL, Use, decide, rule
+from archive.errors import ConsentRefused, ReviewRequired
+from archive.models import Identity, SensitiveTerm, VoiceForm
+from archive.testimonies import add_consent, get, withdraw
+
+EXPOSING = [Use.ADVOCACY, Use.BROADCAST, Use.ONLINE]
+
+
+def consent(**values):
+    base = dict(version=1, archive=True, advocacy=False, broadcast=False, online=False,
+                identity="anonymous", voice="disguise", withdrawn_at=None)
+    return SimpleNamespace(**{**base, **values})
+
+
+@pytest.mark.parametrize("use", list(Use))
+def test_missing_consent_keeps_but_processes_and_exposes_nothing(use):
+    decision = rule(None, use, rendition_approved=True)
+    assert decision.allowed is (use == Use.ARCHIVE)
+    if use != Use.ARCHIVE:
+        assert "aucun consentement" in decision.reason
+
+
+@pytest.mark.parametrize("use", list(Use))
+def test_archive_no_refuses_everything(use):
+    decision = rule(consent(archive=False, advocacy=True, broadcast=True, online=True), use, rendition_approved=True)
+    assert not decision.allowed
+    assert "archivage" in decision.reason
+
+
+@pytest.mark.parametrize("use", [Use.ARCHIVE, Use.PROCESS])
+def test_archive_yes_allows_keeping_and_processing(use):
+    assert rule(consent(), use, rendition_approved=False).allowed
+
+
+@pytest.mark.parametrize("use", EXPOSING)
+def test_each_exposing_use_needs_its_own_flag(use):
+    others = {u.value: True for u in EXPOSING if u != use}
+    refused = rule(consent(**others), use, rendition_approved=True)
+    assert not refused.allowed and use.value in refused.reason
+    allowed = rule(consent(**{use.value: True}), use, rendition_approved=True)
+    assert allowed.allowed
+
+
+@pytest.mark.parametrize("use", EXPOSING)
+def test_exposing_use_needs_an_approved_rendition(use):
+    decision = rule(consent(**{use.value: True}), use, rendition_approved=False)
+    assert not decision.allowed
+    with pytest.raises(ReviewRequired):
+        decision.require()
+
+
+@pytest.mark.parametrize("use", list(Use))
+def test_withdrawal_refuses_every_use(use):
+    now = datetime.now(timezone.utc)
+    withdrawn = consent(advocacy=True, broadcast=True, online=True, withdrawn_at=now - timedelta(seconds=1))
+    decision = rule(withdrawn, use, rendition_approved=True, now=now)
+    assert not decision.allowed and "retiré" in decision.reason
+    with pytest.raises(ConsentRefused):
+        decision.require()
+
+
+def test_withdrawal_in_the_future_does_not_apply_yet():
+    now = datetime.now(timezone.utc)
+    later = consent(online=True, withdrawn_at=now + timedelta(days=1))
+    assert rule(later, Use.ONLINE, rendition_approved=True, now=now).allowed
+
+
+@pytest.mark.parametrize("voice, disguise", [("disguise", True), ("original", False)])
+def test_voice_form(voice, disguise):
+    decision = rule(consent(broadcast=True, voice=voice), Use.BROADCAST, rendition_approved=True)
+    assert decision.voice == VoiceForm(voice)
+    assert decision.disguise_required is disguise
+
+
+@pytest.mark.parametrize("identity, label", [("anonymous", ANONYMOUS_LABEL), ("pseudonym", "Sidi"), ("named", "Sidi")])
+def test_identity_decides_how_the_speaker_is_named(identity, label):
+    decision = rule(consent(online=True, identity=identity), Use.ONLINE, rendition_approved=True)
+    assert decision.identity == Identity(identity)
+    assert decision.speaker_label("Sidi") == label
+    assert decision.speaker_label(None) == ANONYMOUS_LABEL
+
+
+def test_decide_carries_the_approved_rendition(archive, seed_testimony):
+    public_id = seed_testimony()
+    with archive.session() as session:
+        decision = decide(get(session, public_id), Use.ONLINE)
+        assert decision.allowed
+        assert decision.rendition is not None and decision.rendition.audio is not None
+
+
+def test_latest_consent_version_rules(archive, seed_testimony):
+    public_id = seed_testimony()
+    with archive.session() as session:
+        testimony = get(session, public_id)
+        add_consent(session, testimony, "test", online=False)
+        assert [c.version for c in testimony.consents] == [1, 2]
+        assert not decide(testimony, Use.ONLINE).allowed
+        assert testimony.consents[0].online is True  # history is kept, not rewritten
+
+
+def test_a_change_of_inputs_sends_the_rendition_back_to_review(archive, seed_testimony):
+    public_id = seed_testimony()
+    with archive.session() as session:
+        testimony = get(session, public_id)
+        assert decide(testimony, Use.BROADCAST).allowed
+        session.add(SensitiveTerm(testimony=testimony, term="Ségou", kind="place"))
+        session.flush()
+        session.refresh(testimony, ["sensitive_terms"])
+        refused = decide(testimony, Use.BROADCAST)
+        assert not refused.allowed and "approuvée" in refused.reason
+
+
+def test_consent_change_invalidates_rendition_too(archive, seed_testimony):
+    public_id = seed_testimony()
+    with archive.session() as session:
+        testimony = get(session, public_id)
+        add_consent(session, testimony, "test", voice="original")
+        assert not decide(testimony, Use.BROADCAST).allowed
+
+
+def test_withdrawal_is_a_new_version_and_final(archive, seed_testimony):
+    public_id = seed_testimony()
+    with archive.session() as session:
+        testimony = get(session, public_id)
+        withdraw(session, testimony, "test")
+        add_consent(session, testimony, "test", online=True)  # a later edit cannot undo a withdrawal
+        assert testimony.consent.version == 3
+        assert testimony.consent.withdrawn_at is not None
+        assert all(not decide(testimony, use).allowed for use in Use)

@@ -1,0 +1,72 @@
+"""`kuma publish`, `kuma radios add/list/revoke` and the withdrawal hook, through the real CLI."""
+from __future__ import annotations
+
+import json
+
+import feedparser
+import pytest
+
+from api import context
+from api.cli import main
+from archive.db import Archive
+
+
+@pytest.fixture
+def cli(sqlite_settings, monkeypatch, capsys):
+    monkeypatch.setenv("KUMA_HOME", str(sqlite_settings.home))
+    monkeypatch.setenv("KUMA_BASE_URL", sqlite_settings.base_url)
+    context.reset()
+
+    def run(*args: str) -> tuple[int, str]:
+        code = main(list(args))
+        return code, capsys.readouterr().out
+
+    yield run
+    context.reset()
+
+
+def test_radios_lifecycle_and_publish(cli, sqlite_settings):
+    code, out = cli("radios", "add", "Radio Jèkafo Kati", "--json")
+    assert code == 0
+    added = json.loads(out)
+    assert added["slug"] == "radio-jekafo-kati"
+    token = added["feed_url"].split("/radio/")[1].split("/")[0]
+    code, out = cli("radios", "list", "--json")
+    listed = json.loads(out)
+    assert listed["count"] == 1 and token not in out and listed["data"][0]["revoked_at"] is None
+    code, out = cli("publish", "--json")
+    result = json.loads(out)
+    assert code == 0 and result["public_feed"] == "https://radio.example.org/podcast/feed.xml"
+    current = sqlite_settings.public_path / "current"
+    assert feedparser.parse((current / "podcast" / "feed.xml").read_bytes()).feed.title
+    assert token not in (current / "_meta" / "radios.json").read_text()
+    code, _ = cli("radios", "revoke", "radio-jekafo-kati")
+    assert code == 0
+    stations = json.loads((sqlite_settings.public_path / "current" / "_meta" / "radios.json").read_text())
+    assert stations["stations"] == {}
+    assert cli("radios", "revoke", "inconnue")[0] == 4
+
+
+def test_consent_withdraw_republishes(cli, sqlite_settings, make_audio):
+    from tests.conftest import FULL_CONSENT
+    from archive.models import Episode, EpisodeTestimony, MediaAsset, MediaKind
+    from archive.testimonies import get
+    from ingest.pipeline import ingest_file
+
+    archive = Archive(sqlite_settings)
+    path = make_audio("t.wav", sidecar={"language": "fr", "consent": FULL_CONSENT})
+    public_id = ingest_file(archive, path).public_id
+    stored = archive.store.put_file(make_audio("ep.mp3"))
+    with archive.session() as session:
+        episode = Episode(slug="ep-1", programme="p", number=1, title="Épisode", date=__import__("datetime").date(2025, 1, 1))
+        episode.testimonies.append(EpisodeTestimony(testimony=get(session, public_id)))
+        session.add(episode)
+        session.flush()
+        session.add(MediaAsset(episode_id=episode.id, kind=MediaKind.EPISODE, role="podcast", sha256=stored.sha256,
+                               size=stored.size, format="mp3"))
+    archive.dispose()
+    assert cli("publish")[0] == 0
+    code, out = cli("consent", "withdraw", public_id)
+    assert code == 0 and "ep-1" in out
+    takedown = json.loads((sqlite_settings.public_path / "current" / "radio" / "takedown.json").read_text())
+    assert [e["slug"] for e in takedown["episodes"]] == ["ep-1"]

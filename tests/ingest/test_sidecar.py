@@ -1,0 +1,43 @@
+import json
+
+import pytest
+
+from archive.errors import MetadataError
+from ingest.sidecar import find_sidecar, load_metadata
+
+
+def test_json_sidecar(tmp_path):
+    path = tmp_path / "a.json"
+    path.write_text(json.dumps({"language": "fra", "expelled_from": "fr", "themes": "visa"}))
+    meta = load_metadata(path)
+    assert (meta.language, meta.expelled_from, meta.themes) == ("fr", "FR", ["visa"])
+
+
+@pytest.mark.parametrize("text, fragment", [
+    ("language: [unclosed", "syntaxe invalide"),
+    ("- a\n- b\n", "clé: valeur"),
+    ("consent: {identity: famous}", "consent.identity"),
+    ("sensitive_terms: [{term: X, kind: planet}]", "type inconnu"),
+    ("muted: [[5, 2]]", "la fin doit suivre le début"),
+    ("muted: [['aa', 2]]", "timecode invalide"),
+])
+def test_sidecar_problems_are_explained(tmp_path, text, fragment):
+    path = tmp_path / "x.yaml"
+    path.write_text(text)
+    with pytest.raises(MetadataError) as caught:
+        load_metadata(path)
+    assert fragment in str(caught.value) and "x.yaml" in str(caught.value)
+
+
+def test_find_sidecar_prefers_yaml(tmp_path):
+    audio = tmp_path / "t.m4a"
+    (tmp_path / "t.json").write_text("{}")
+    assert find_sidecar(audio) == tmp_path / "t.json"
+    (tmp_path / "t.yaml").write_text("{}")
+    assert find_sidecar(audio) == tmp_path / "t.yaml"
+
+
+def test_empty_sidecar_is_empty_metadata(tmp_path):
+    path = tmp_path / "e.yml"
+    path.write_text("")
+    assert load_metadata(path).consent is None
