@@ -8,9 +8,10 @@ Engines: SQLite FTS5 (``unicode61 remove_diacritics 2``, bm25) on SQLite; Postgr
 search (``kuma_french``: french stemming + unaccent) on PostgreSQL. Same Python API.
 
 Each indexed segment carries two texts: the raw preferred transcript (for callers who may see
-sensitive terms) and the redacted text of the approved rendition (for everybody else). The
-index pre-filters by the uses the policy allowed at index time; every result is checked again
-with :func:`archive.consent.decide` at query time, so a withdrawal hides a testimony at once.
+sensitive terms) and, only where the policy allows advocacy, the redacted text of the approved
+rendition (for everybody else). Withdrawn testimonies keep no text in the index. The index thus
+pre-filters; every result is checked again with :func:`archive.consent.decide` at query time, so
+a withdrawal or any consent change hides a testimony at once.
 
 User queries are never passed to the engine as written: :func:`parse_query` keeps only words,
 "quoted phrases", a trailing ``*`` (prefix) and ``OR``, and renders them as quoted tokens.
@@ -19,14 +20,15 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from types import SimpleNamespace
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import delete, func, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
-from archive.consent import Use, current_rendition, decide, preferred_transcript
+from archive.consent import Decision, Use, current_rendition, decide, preferred_transcript
 from archive.errors import InputError
 from archive.models import (
     ReviewStatus,
@@ -143,9 +145,9 @@ def index_testimony(session: Session, testimony: Testimony) -> None:
     session.flush()
     allowed = {use: decide(testimony, use).allowed for use in FLAGS}
     transcript = preferred_transcript(session, testimony.id) if allowed[Use.ARCHIVE] else None
-    rendition = current_rendition(testimony) if transcript is not None else None
+    rendition = current_rendition(testimony) if transcript is not None and allowed[Use.ADVOCACY] else None
     if rendition is not None and rendition.status != ReviewStatus.APPROVED:
-        rendition = None
+        rendition = None  # redacted text is indexed only where advocates may read it
     access = session.get(SearchAccess, testimony.id)
     if access is None:
         access = SearchAccess(testimony_id=testimony.id)
@@ -196,6 +198,7 @@ class Hit:
     end: float
     snippet: str
     score: float
+    decision: Decision  # the policy's answer for the search's use, asked at query time
 
 
 @dataclass
@@ -230,8 +233,7 @@ def search(session: Session, raw_query: str, *, use: Use, redacted: bool, limit:
     query = parse_query(raw_query)
     run = _search_postgres if backend(session) == "postgresql" else _search_sqlite
     for _attempt in range(2):
-        rows, count = run(session, query, FLAGS[use], "redacted" if redacted else "text", limit, offset,
-                          filters or Filters())
+        rows, count = run(session, query, "redacted" if redacted else "text", limit, offset, filters or Filters())
         hits, stale = _checked_hits(session, rows, use, redacted)
         if not stale:
             return Page(hits, count)
@@ -241,30 +243,41 @@ def search(session: Session, raw_query: str, *, use: Use, redacted: bool, limit:
 
 
 def _checked_hits(session: Session, rows, use: Use, redacted: bool) -> tuple[list[Hit], list[Testimony]]:
+    testimonies = _load(session, {row.testimony_id for row in rows})
     hits, stale, verdicts = [], [], {}
     for row in rows:
+        testimony = testimonies[row.testimony_id]
         if row.testimony_id not in verdicts:
-            testimony = session.get(Testimony, row.testimony_id)
-            verdicts[row.testimony_id] = (testimony, _still_current(session, testimony, row, use, redacted))
-        testimony, verdict = verdicts[row.testimony_id]
+            verdicts[row.testimony_id] = _still_current(session, testimony, row, use, redacted)
+        verdict, decision = verdicts[row.testimony_id]
         if verdict == "stale" and testimony not in stale:
             stale.append(testimony)
         elif verdict == "ok":
-            hits.append(Hit(testimony, row.idx, row.start, row.end, row.snippet, float(row.score)))
+            hits.append(Hit(testimony, row.idx, row.start, row.end, row.snippet, float(row.score), decision))
     return hits, stale
 
 
-def _still_current(session: Session, testimony: Testimony, row, use: Use, redacted: bool) -> str:
-    """"ok", "refused" (the policy says no now) or "stale" (the index lags behind)."""
+def _load(session: Session, ids: set[int]) -> dict[int, Testimony]:
+    """The hits' testimonies with what the policy reads, in two queries instead of two per testimony."""
+    if not ids:
+        return {}
+    statement = (select(Testimony).where(Testimony.id.in_(ids))
+                 .options(selectinload(Testimony.consents), selectinload(Testimony.sensitive_terms)))
+    return {t.id: t for t in session.scalars(statement)}
+
+
+def _still_current(session: Session, testimony: Testimony, row, use: Use, redacted: bool) -> tuple[str, Decision]:
+    """"ok", "refused" (the policy says no now) or "stale" (the index lags behind), and the decision."""
     decision = decide(testimony, use)
     if not decision.allowed:
-        return "refused"
-    transcript = preferred_transcript(session, testimony.id)
-    if transcript is None or transcript.id != row.transcript_id:
-        return "stale"
-    if redacted and (decision.rendition is None or decision.rendition.id != row.rendition_id):
-        return "stale"
-    return "ok"
+        return "refused", decision
+    if redacted:
+        # a current rendition is made from the preferred transcript: same rendition, same text
+        current = decision.rendition is not None and decision.rendition.id == row.rendition_id
+    else:
+        transcript = preferred_transcript(session, testimony.id)
+        current = transcript is not None and transcript.id == row.transcript_id
+    return ("ok" if current else "stale"), decision
 
 
 def _filter_sql(filters: Filters, params: dict) -> str:
@@ -287,31 +300,36 @@ def _filter_sql(filters: Filters, params: dict) -> str:
     return "".join(f" AND {c}" for c in clauses)
 
 
-def _search_sqlite(session, query: Query, flag: str, column: str, limit: int, offset: int, filters: Filters):
+def _search_sqlite(session, query: Query, column: str, limit: int, offset: int, filters: Filters):
+    # Rank first, then make snippets for the page only: snippet() over every match is the costly part.
     params = {"match": f"{{{column}}} : ({query.fts5()})", "limit": limit, "offset": offset}
-    where = f"search_fts MATCH :match AND a.{flag}" + _filter_sql(filters, params)
-    if column == "redacted":
-        where += " AND a.rendition_id IS NOT NULL"
+    where = "search_fts MATCH :match" + _filter_sql(filters, params)
+    joins = (" JOIN search_segments s ON s.id = search_fts.rowid JOIN testimonies t ON t.id = s.testimony_id"
+             if where != "search_fts MATCH :match" else "")
+    ranked = session.execute(text(
+        f"SELECT search_fts.rowid AS id, bm25(search_fts) AS rank FROM search_fts{joins} WHERE {where} "
+        "ORDER BY rank LIMIT :limit OFFSET :offset"), params).all()
+    count = session.execute(text(f"SELECT count(*) FROM search_fts{joins} WHERE {where}"), params).scalar_one()
+    if not ranked:
+        return [], count
+    order = {row.id: row.rank for row in ranked}
     col = 0 if column == "text" else 1
-    body = (" FROM search_fts JOIN search_segments s ON s.id = search_fts.rowid "
-            "JOIN search_access a ON a.testimony_id = s.testimony_id "
-            f"JOIN testimonies t ON t.id = s.testimony_id WHERE {where}")
     rows = session.execute(text(
-        "SELECT s.testimony_id, s.idx, s.start, s.\"end\", a.transcript_id, a.rendition_id, "
-        f"snippet(search_fts, {col}, '{MARK_START}', '{MARK_END}', '{ELLIPSIS}', {SNIPPET_TOKENS}) AS snippet, "
-        f"-bm25(search_fts) AS score {body} ORDER BY bm25(search_fts) LIMIT :limit OFFSET :offset"
-    ), params).all()
-    count = session.execute(text(f"SELECT count(*) {body}"), params).scalar_one()
-    return rows, count
+        "SELECT search_fts.rowid AS id, s.testimony_id, s.idx, s.start, s.\"end\", a.transcript_id, a.rendition_id, "
+        f"snippet(search_fts, {col}, '{MARK_START}', '{MARK_END}', '{ELLIPSIS}', {SNIPPET_TOKENS}) AS snippet "
+        "FROM search_fts JOIN search_segments s ON s.id = search_fts.rowid "
+        "JOIN search_access a ON a.testimony_id = s.testimony_id "
+        f"WHERE search_fts MATCH :match AND search_fts.rowid IN ({', '.join(str(int(i)) for i in order)})"
+    ), {"match": params["match"]}).all()
+    rows = [SimpleNamespace(**row._asdict(), score=-order[row.id]) for row in rows]
+    return sorted(rows, key=lambda row: -row.score), count
 
 
-def _search_postgres(session, query: Query, flag: str, column: str, limit: int, offset: int, filters: Filters):
+def _search_postgres(session, query: Query, column: str, limit: int, offset: int, filters: Filters):
     params = {"tsq": query.tsquery(), "limit": limit, "offset": offset,
               "opts": f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords={SNIPPET_TOKENS}, MinWords=8, "
                       f"FragmentDelimiter={ELLIPSIS}"}
-    where = f"s.tsv_{column} @@ q.q AND a.{flag}" + _filter_sql(filters, params)
-    if column == "redacted":
-        where += " AND a.rendition_id IS NOT NULL"
+    where = f"s.tsv_{column} @@ q.q" + _filter_sql(filters, params)
     body = (" FROM search_segments s CROSS JOIN to_tsquery('kuma_french', :tsq) AS q(q) "
             "JOIN search_access a ON a.testimony_id = s.testimony_id "
             f"JOIN testimonies t ON t.id = s.testimony_id WHERE {where}")

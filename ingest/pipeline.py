@@ -53,7 +53,7 @@ def collect_files(paths: Iterable[Path]) -> tuple[list[Path], list[IngestResult]
 
 
 def ingest_paths(archive: Archive, paths: Iterable[Path], *, meta: Path | None = None, actor: str = "kuma",
-                 on_start: Callable[[Path, float], None] | None = None,
+                 on_start: Callable[[Path], None] | None = None,
                  on_done: Callable[[IngestResult], None] | None = None) -> Iterator[IngestResult]:
     files, problems = collect_files(paths)
     yield from problems
@@ -61,7 +61,7 @@ def ingest_paths(archive: Archive, paths: Iterable[Path], *, meta: Path | None =
     shared_meta = load_metadata(meta) if meta else None
     for path in files:
         if on_start:
-            on_start(path, _quick_duration(path))
+            on_start(path)
         result = ingest_file(archive, path, metadata=shared_meta, actor=actor)
         if on_done:
             on_done(result)
@@ -167,7 +167,8 @@ def _record(session, path: Path, metadata: IntakeMetadata, info, working, origin
     return testimony
 
 
-def _quick_duration(path: Path) -> float:
+def quick_duration(path: Path) -> float:
+    """The header's duration, 0 when unreadable (for progress totals only)."""
     try:
         return probe(path).duration
     except (KumaError, OSError):

@@ -23,7 +23,7 @@ from unidecode import unidecode
 
 from archive import audit
 from archive.audio import Encoder, probe
-from archive.consent import REVIEW_REASON, Use, decide
+from archive.consent import ANONYMOUS_LABEL, REVIEW_REASON, Use, decide
 from archive.db import Archive
 from archive.errors import AudioError, ConsentRefused, NotFound, ReviewRequired, RundownError
 from archive.models import Episode, EpisodeTestimony, MediaAsset, MediaKind, Testimony
@@ -148,6 +148,8 @@ def _excerpt(session, archive, item: Excerpt, where, public, problems, consent_p
     length = rendition.audio.duration or probe(path).duration
     segments = sorted(rendition.redacted_segments or [], key=lambda s: s["start"])
     label = decision.speaker_label(testimony.pseudonym)
+    if shownotes.find_sensitive(label, [t.term for t in testimony.sensitive_terms if not t.ignored]):
+        label = ANONYMOUS_LABEL  # a pseudonym that carries a sensitive term is not said
     spans = _excerpt_spans(item, segments, length, where, problems)
     if spans is None:
         return None

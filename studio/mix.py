@@ -104,7 +104,7 @@ def layout(pieces: list[Piece]) -> Timeline:
         outgoing = _overlap(starts, lengths, index, index + 1)
         fade_in = max(ms(piece.fade_in), incoming)
         if piece.duck_db and index + 1 < len(pieces):
-            clips.append(_ducked_bed(piece, start, length, starts[index + 1], lengths[index + 1]))
+            clips.append(_ducked_bed(piece, start, length, starts[index + 1], lengths[index + 1], fade_in))
             continue
         fade_out = max(ms(piece.fade_out), outgoing)
         clips.append(Clip(piece.source, ms(piece.offset), start, length,
@@ -128,7 +128,7 @@ def _fades(length: int, fade_in: int, fade_out: int, gain_db: float) -> list[tup
     return _clean(points)
 
 
-def _ducked_bed(piece: Piece, start: int, length: int, next_start: int, next_length: int) -> Clip:
+def _ducked_bed(piece: Piece, start: int, length: int, next_start: int, next_length: int, fade_in: int) -> Clip:
     """A bed that plays alone, then ``duck_db`` lower under the next piece, fading out at its end."""
     level = 10 ** (piece.gain_db / 20)
     ducked = level * 10 ** (-piece.duck_db / 20)
@@ -136,7 +136,7 @@ def _ducked_bed(piece: Piece, start: int, length: int, next_start: int, next_len
     total = max(total, length)
     duck_at = max(0, next_start - start)
     ramp = min(ms(piece.duck_fade), max(0, total - duck_at))
-    fade_in = min(ms(piece.fade_in), duck_at)
+    fade_in = min(fade_in, duck_at)
     fade_out = min(max(ms(piece.fade_out), 1), max(0, total - duck_at - ramp))
     points = [(0, 0.0 if fade_in else level), (fade_in, level), (duck_at, level), (duck_at + ramp, ducked),
               (total - fade_out, ducked), (total, 0.0)]

@@ -222,23 +222,6 @@ def warp_envelope(envelope: np.ndarray, factor: float) -> np.ndarray:
     return envelope[:, low] * (1 - frac) + envelope[:, high] * frac
 
 
-ENVELOPE_SMOOTH_HZ = 1500.0
-
-
-def normalise_envelope(envelope: np.ndarray, voiced: np.ndarray) -> np.ndarray:
-    """Remove the speaker's long-term average formant pattern (the detail of the mean log
-    envelope over voiced frames, above a broad spectral tilt); phonetic changes over time stay."""
-    if voiced.sum() < 10:
-        return envelope
-    log_env = np.log(np.maximum(envelope, 1e-16))
-    mean = log_env[voiced].mean(0)
-    width = max(3, int(ENVELOPE_SMOOTH_HZ / (RATE / 2) * envelope.shape[1]) | 1)
-    kernel = np.hanning(width + 2)[1:-1]
-    padded = np.pad(mean, width // 2, mode="edge")
-    tilt = np.convolve(padded, kernel / kernel.sum(), mode="valid")
-    return np.exp(log_env - (mean - tilt))
-
-
 def world_transform(x: np.ndarray, key: VoiceKey) -> np.ndarray:
     """Keyed F0 contour transform + envelope warp, resynthesised with WORLD (same length out)."""
     x = np.asarray(x, dtype=np.float64)
@@ -249,8 +232,8 @@ def world_transform(x: np.ndarray, key: VoiceKey) -> np.ndarray:
     f0 = world.stonemask(x, f0, times, RATE)
     envelope = world.cheaptrick(x, f0, times, RATE)
     aperiodicity = world.d4c(x, f0, times, RATE)
-    envelope = normalise_envelope(warp_envelope(envelope, key.warp), f0 > 0)
-    y = world.synthesize(transform_f0(f0, key), np.ascontiguousarray(envelope), aperiodicity, RATE, WORLD_FRAME_MS)
+    envelope = np.ascontiguousarray(warp_envelope(envelope, key.warp))
+    y = world.synthesize(transform_f0(f0, key), envelope, aperiodicity, RATE, WORLD_FRAME_MS)
     y = np.resize(y, len(x)) if len(y) < len(x) else y[:len(x)]
     rms_in, rms_out = np.sqrt(np.mean(x * x)), np.sqrt(np.mean(y * y))
     if rms_out > 0:

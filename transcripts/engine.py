@@ -125,6 +125,7 @@ class LanguagePlan:
     model: str | None  # the model reference to load; None: needs a human transcript
     language: str | None  # the language token to force; None: let the model detect it
     reason: str | None = None  # why no model (French, shown to the team)
+    known: str | None = None  # the testimony's language from the intake; None: detect and record it
 
 
 def whisper_languages() -> frozenset[str]:
@@ -154,14 +155,14 @@ def resolve_language(settings: Settings, language: str | None) -> LanguagePlan:
     if code in mapped:
         # A dedicated model (e.g. a converted Bambara fine-tune): force the language only if its
         # tokenizer has that token, else let it use the token it was fine-tuned with.
-        return LanguagePlan(mapped[code], code if code in whisper_languages() else None)
+        return LanguagePlan(mapped[code], code if code in whisper_languages() else None, known=code)
     if code is None:
         return LanguagePlan(settings.whisper_model, None)
     if code not in whisper_languages():
         return LanguagePlan(None, code, (
             f"langue « {code} » inconnue de Whisper : transcription humaine nécessaire "
-            f"(kuma transcript import), ou un modèle dédié dans KUMA_LANGUAGE_MODELS"))
-    return LanguagePlan(settings.whisper_model, code)
+            f"(kuma transcript import), ou un modèle dédié dans KUMA_LANGUAGE_MODELS"), known=code)
+    return LanguagePlan(settings.whisper_model, code, known=code)
 
 
 def missing_model_message(settings: Settings, reference: str) -> str:

@@ -56,7 +56,7 @@ def as_cues(items: Iterable[Any]) -> list[Cue]:
 
 # --- timecodes ------------------------------------------------------------------------------
 
-def _clock(seconds: float, separator: str) -> str:
+def format_clock(seconds: float, separator: str) -> str:
     total_ms = max(0, int(round(seconds * 1000)))
     hours, rest = divmod(total_ms, 3_600_000)
     minutes, rest = divmod(rest, 60_000)
@@ -80,7 +80,7 @@ def write_vtt(cues: Iterable[Cue]) -> str:
         if cue.speaker:
             text = f"<v {html.escape(_one_line(cue.speaker), quote=False)}>{text}"
         end = max(cue.end, cue.start)
-        blocks.append(f"{cue.idx + 1}\n{_clock(cue.start, '.')} --> {_clock(end, '.')}\n{text}")
+        blocks.append(f"{cue.idx + 1}\n{format_clock(cue.start, '.')} --> {format_clock(end, '.')}\n{text}")
     return "\n\n".join(blocks) + "\n"
 
 
@@ -95,7 +95,7 @@ def write_srt(cues: Iterable[Cue]) -> str:
         if cue.speaker:
             text = f"{_one_line(cue.speaker)} : {text}"
         end = max(cue.end, cue.start)
-        blocks.append(f"{number}\n{_clock(cue.start, ',')} --> {_clock(end, ',')}\n{text}")
+        blocks.append(f"{number}\n{format_clock(cue.start, ',')} --> {format_clock(end, ',')}\n{text}")
     return "\n\n".join(blocks) + ("\n" if blocks else "")
 
 
@@ -106,7 +106,7 @@ def write_txt(cues: Iterable[Cue]) -> str:
         text = _one_line(cue.text)
         if text:
             speaker = f"{_one_line(cue.speaker)} : " if cue.speaker else ""
-            lines.append(f"[{_clock(cue.start, '.')}] {speaker}{text}")
+            lines.append(f"[{format_clock(cue.start, '.')}] {speaker}{text}")
     return "\n".join(lines) + ("\n" if lines else "")
 
 
@@ -152,6 +152,7 @@ def render(fmt: str, cues: Iterable[Cue], meta: Mapping[str, Any] | None = None)
 _VTT_TIME = r"(?:(\d+):)?(\d{2}):(\d{2})[.,](\d{3})"
 _TIMING = re.compile(rf"^\s*{_VTT_TIME}\s+-->\s+{_VTT_TIME}(?:\s+.*)?$")
 _TAG = re.compile(r"<[^>]*>")
+_SRT_TAG = re.compile(r"</?(?:i|b|u|font)(?:\s[^>]*)?>|\{\\[^}]*\}", re.IGNORECASE)  # <i>, <font ...>, {\an8}
 _VOICE = re.compile(r"^<v(?:\.[^\s>]+)?\s+([^>]+)>")
 _TXT_LINE = re.compile(r"^\[([^\]]*)\]\s*(.*)$")
 
@@ -229,7 +230,7 @@ def parse_srt(text: str, name: str = "fichier SRT") -> list[Cue]:
             raise InputError(f"{name}, ligne {block[0][0]} : numéro de sous-titre sans horodatage")
         number, timing = lines[0]
         start, end = _parse_timing(timing, number, name)
-        body = _one_line(html.unescape(_TAG.sub("", " ".join(line for _, line in lines[1:]))))
+        body = _one_line(_SRT_TAG.sub("", " ".join(line for _, line in lines[1:])))
         cues.append(Cue(len(cues), start, end, body))
         _check_order(cues, number, name)
     return cues

@@ -298,6 +298,7 @@ PLACE_CUES = re.compile(r"(?:village|hameau|quartier|campement)\s+(?:de\s+|d['�
 NOT_NAMES = frozenset(phonetic(w) for w in (
     "Je", "Il", "Elle", "On", "Nous", "Vous", "Ils", "Elles", "Le", "La", "Les", "Un", "Une", "Mon", "Ma", "Mes",
     "Et", "Mais", "Puis", "Alors", "Là", "Quand", "Après", "Avant", "Dieu", "Allah", "Inch", "Monsieur", "Madame",
+    "Mme", "Mlle", "M", "Dr", "Docteur", "Maître", "Me", "Mon", "Chez",
 ))
 
 
@@ -322,22 +323,29 @@ def find_names(text: str) -> list[Match]:
             hits.add(i)
         elif _capitalised(word) and PLACE_CUES.search(text[max(0, start - 30):start]):
             places.add(i)
-    _extend_capitalised(words, hits)
-    _extend_capitalised(words, places)
+    _extend_capitalised(text, words, hits)
+    _extend_capitalised(text, words, places)
     return _index_runs(words, hits, "name", "gazetteer") + _index_runs(words, places, "place", "cue")
 
 
-def _extend_capitalised(words, hits: set[int]) -> None:
-    """A detected name takes the capitalised words right beside it ("Seydou Keïta")."""
+def _extend_capitalised(text: str, words, hits: set[int]) -> None:
+    """A detected name takes the capitalised words right beside it ("Seydou Keïta"), except a
+    word that is capitalised only because it starts a sentence ("Bonjour Diarra")."""
     changed = True
     while changed:
         changed = False
         for i in sorted(hits):
             for j in (i - 1, i + 1):
                 if 0 <= j < len(words) and j not in hits and _capitalised(words[j][0]) \
-                        and phonetic(words[j][0]) not in NOT_NAMES and _adjacent(words, min(i, j)):
+                        and phonetic(words[j][0]) not in NOT_NAMES and _adjacent(words, min(i, j)) \
+                        and not _sentence_start(text, words[j][1]):
                     hits.add(j)
                     changed = True
+
+
+def _sentence_start(text: str, position: int) -> bool:
+    before = text[:position].rstrip()
+    return not before or before[-1] in ".!?:;«\"—–-"
 
 
 def _adjacent(words, i: int) -> bool:
@@ -480,10 +488,12 @@ def redact_segments(segments: Sequence, redactor: Redactor) -> RedactedTranscrip
 
 def _context(text: str, matches: Sequence[Match], match: Match) -> str:
     """The words around ``match`` with every redaction in them already replaced."""
-    before = apply(text[:match.start], [m for m in matches if m.end <= match.start]).split()[-CONTEXT_WORDS:]
+    before = apply(text[:match.start], [m for m in matches if m.end <= match.start])
     shifted = [Match(m.start - match.end, m.end - match.end, m.kind, m.source) for m in matches if m.start >= match.end]
-    after = apply(text[match.end:], shifted).split()[:CONTEXT_WORDS]
-    return " ".join(before + [match.placeholder] + after)
+    after = apply(text[match.end:], shifted)
+    left = " ".join(before.split()[-CONTEXT_WORDS:]) + (" " if before[-1:].isspace() else "")
+    right = (" " if after[:1].isspace() else "") + " ".join(after.split()[:CONTEXT_WORDS])
+    return f"{left}{match.placeholder}{right}".strip()
 
 
 class _WordTiming:

@@ -1,12 +1,193 @@
-"""CLI commands for this area (filled in by its issue)."""
+"""Anonymization commands: ``kuma anonymize`` and the review gate ``kuma review …``."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from api import context
+from api.context import console, emit_json
+from archive.errors import InputError, StageError
+from archive.testimonies import get
+from studio import anonymize as stage
+from transcripts import formats
+
+review_app = typer.Typer(help="Relire, corriger et approuver les versions anonymisées.", no_args_is_help=True)
+
+STATUS_LABELS = {"created": "[green]créée (à relire)[/]", "unchanged": "à jour", "waiting": "[yellow]en attente[/]",
+                 "refused": "[yellow]refusé[/]", "failed": "[red]échec[/]"}
+TERM_KINDS = ("name", "place", "phone", "other")
 
 
 def register(app: typer.Typer) -> None:
-    """Add this area's commands to the `kuma` app."""
+    app.command("anonymize")(anonymize)
+    app.add_typer(review_app, name="review")
+
+
+def anonymize(
+    ids: list[str] = typer.Argument(None, help="Identifiants des témoignages (T-000001 …)."),
+    pending: bool = typer.Option(False, "--pending", help="Tous les témoignages sans version anonymisée à jour."),
+) -> None:
+    """Build the anonymized rendition (disguised voice, bleeps, redacted transcript) for review."""
+    archive = context.archive()
+    targets = list(ids or []) + (stage.pending(archive) if pending else [])
+    if not targets:
+        raise InputError("indiquez des identifiants ou --pending")
+    results = _run(archive, list(dict.fromkeys(targets)), context.settings().actor)
+    failed = [r for r in results if r.status == "failed"]
+    console.print(f"{len(results)} témoignage(s) : "
+                  f"{sum(r.status == 'created' for r in results)} à relire, {len(failed)} en échec.")
+    if failed:
+        raise StageError(f"{len(failed)} témoignage(s) en échec")
+
+
+def _run(archive, public_ids: list[str], actor: str) -> list[stage.AnonymizeResult]:
+    results = []
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f} %"),
+                  TimeRemainingColumn(), console=console, transient=True) as progress:
+        for public_id in public_ids:
+            task = progress.add_task(public_id, total=None)
+
+            def advance(done: float, total: float, task=task) -> None:
+                progress.update(task, completed=done, total=total or None)
+
+            result = stage.anonymize(archive, public_id, actor=actor, progress=advance)
+            progress.remove_task(task)
+            detail = f" ({result.redactions} passage(s) masqué(s))" if result.status in ("created", "unchanged") else ""
+            reason = f" : {result.reason}" if result.reason else ""
+            console.print(f"{public_id} : {STATUS_LABELS[result.status]}{detail}{reason}", soft_wrap=True)
+            results.append(result)
+    return results
+
+
+@review_app.command("show")
+def review_show(
+    public_id: str = typer.Argument(..., help="Identifiant du témoignage."),
+    audio: Path | None = typer.Option(None, "--audio", help="Fichier d'écoute (défaut : relecture-<ID>.ogg)."),
+    no_audio: bool = typer.Option(False, "--no-audio", help="Ne pas écrire de fichier d'écoute."),
+    as_json: bool = typer.Option(False, "--json", help="Sortie JSON."),
+) -> None:
+    """List every redaction with timecode and context, and write a short review audio file."""
+    archive = context.archive()
+    with archive.session() as session:
+        testimony = get(session, public_id)
+        rendition = stage.current_or_raise(testimony)
+        items = stage.review_items(session, rendition)
+        audio_path = None
+        if not no_audio:
+            audio_path = stage.write_review_audio(archive, rendition, audio or Path(f"relecture-{testimony.public_id}.ogg"))
+        if as_json:
+            emit_json({"testimony": testimony.public_id, "status": rendition.status, "data": items,
+                       "count": len(items), "audio": str(audio_path) if audio_path else None})
+            return
+        print_review(testimony.public_id, rendition.status, items)
+        if audio_path:
+            console.print(f"Écoute : {audio_path}")
+
+
+def print_review(public_id: str, status: str, items: list[dict], out=None) -> None:
+    out = out or console
+    table = Table(title=f"{public_id} — {len(items)} passage(s) masqué(s), statut : {status}")
+    for column in ("n°", "temps", "type", "retiré", "contexte"):
+        table.add_column(column)
+    for item in items:
+        kind = item["placeholder"] or "passage coupé"
+        when = item["timecode"] + (" ~" if item.get("estimated") else "")
+        table.add_row(str(item["n"]), when, kind, item["original"] or "", item["context"])
+    out.print(table)
+
+
+@review_app.command("add-term")
+def review_add_term(
+    public_id: str = typer.Argument(..., help="Identifiant du témoignage."),
+    term: str = typer.Argument(..., help="Nom, lieu ou numéro à masquer."),
+    kind: str = typer.Option("name", "--kind", help="name, place, phone ou other."),
+    run: bool = typer.Option(True, "--run/--no-run", help="Refaire la version anonymisée tout de suite."),
+) -> None:
+    """Add a sensitive term; the rendition goes back to review."""
+    if kind not in TERM_KINDS:
+        raise InputError(f"type inconnu {kind!r} (attendu : {', '.join(TERM_KINDS)})")
+    _change_terms(public_id, run, lambda session, t, actor: stage.add_term(session, t, term, kind, actor))
+
+
+@review_app.command("ignore")
+def review_ignore(
+    public_id: str = typer.Argument(..., help="Identifiant du témoignage."),
+    term: str = typer.Argument(..., help="Mot masqué à tort (faux positif), tel qu'affiché dans « retiré »."),
+    run: bool = typer.Option(True, "--run/--no-run", help="Refaire la version anonymisée tout de suite."),
+) -> None:
+    """Mark a detection as a false positive; the rendition goes back to review."""
+    _change_terms(public_id, run, lambda session, t, actor: stage.ignore_term(session, t, term, actor))
+
+
+def _change_terms(public_id: str, run: bool, change) -> None:
+    archive = context.archive()
+    actor = context.settings().actor
+    with archive.session() as session:
+        testimony = get(session, public_id)
+        change(session, testimony, actor)
+        public_id = testimony.public_id
+    console.print(f"{public_id} : termes mis à jour, la version anonymisée repasse en relecture.")
+    if run:
+        _run(archive, [public_id], actor)
+    else:
+        console.print(f"Relancez « kuma anonymize {public_id} ».")
+
+
+@review_app.command("approve")
+def review_approve(public_id: str = typer.Argument(..., help="Identifiant du témoignage.")) -> None:
+    """Approve the current anonymized rendition: from now on it may leave the archive (per consent)."""
+    archive = context.archive()
+    with archive.session() as session:
+        testimony = get(session, public_id)
+        stage.approve(session, testimony, context.settings().actor)
+        console.print(f"{testimony.public_id} : version anonymisée approuvée.")
+
+
+@review_app.command("export")
+def review_export(
+    public_id: str = typer.Argument(..., help="Identifiant du témoignage."),
+    fmt: str = typer.Option("vtt", "--format", help=f"Format : {', '.join(formats.FORMATS)}."),
+    out: Path | None = typer.Option(None, "--out", help="Fichier de sortie (défaut : sortie standard)."),
+) -> None:
+    """Write the redacted transcript of the current rendition (pending or approved)."""
+    archive = context.archive()
+    with archive.session() as session:
+        testimony = get(session, public_id)
+        text = export_redacted(testimony, fmt)
+    if out:
+        out.write_text(text, encoding="utf-8")
+        console.print(f"Transcription caviardée : {out}")
+    else:
+        print(text, end="")
+
+
+def export_redacted(testimony, fmt: str) -> str:
+    rendition = stage.current_or_raise(testimony)
+    meta = {"testimony": testimony.public_id, "redacted": True, "status": rendition.status}
+    return formats.render(fmt, formats.as_cues(rendition.redacted_segments), meta)
 
 
 def demo_step(demo) -> None:
-    """This area's part of `kuma demo` (see api/demo.py)."""
+    """Anonymize the samples, show what review sees, approve, and say where the results are."""
+    demo.console.print("[bold]3. Anonymisation[/] : voix déguisée, données personnelles coupées, texte caviardé")
+    archive = demo.archive
+    results = _run(archive, list(demo.public_ids), "demo")
+    out = demo.home / "anonymise"
+    out.mkdir(parents=True, exist_ok=True)
+    for result in results:
+        if result.status not in ("created", "unchanged"):
+            continue
+        with archive.session() as session:
+            testimony = get(session, result.public_id)
+            rendition = stage.current_or_raise(testimony)
+            print_review(testimony.public_id, rendition.status, stage.review_items(session, rendition), demo.console)
+            stage.approve(session, testimony, "demo")
+            audio = archive.store.copy_out(rendition.audio.sha256, out / f"{testimony.public_id}-anonyme.flac")
+            vtt = out / f"{testimony.public_id}-caviarde.vtt"
+            vtt.write_text(export_redacted(testimony, "vtt"), encoding="utf-8")
+            demo.console.print(f"{testimony.public_id} approuvé — voix déguisée : {audio}\n"
+                               f"    transcription caviardée : {vtt}", soft_wrap=True)
+    demo.notes["anonymized"] = [r.public_id for r in results if r.status in ("created", "unchanged")]

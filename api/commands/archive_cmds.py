@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from sqlalchemy import select
 
@@ -15,7 +15,7 @@ from archive.consent import Use, decide
 from archive.errors import InputError, IntegrityError, StageError
 from archive.models import MediaAsset, Testimony, Theme
 from archive.testimonies import add_consent, get, withdraw
-from ingest.pipeline import IngestResult, collect_files, ingest_paths
+from ingest.pipeline import IngestResult, collect_files, ingest_paths, quick_duration
 
 testimonies_app = typer.Typer(help="Lister et consulter les témoignages.", no_args_is_help=True)
 consent_app = typer.Typer(help="Consulter et modifier le consentement (historique conservé).", no_args_is_help=True)
@@ -38,29 +38,31 @@ def ingest(
     """Ingest recordings: store the original, a clean working copy, metadata and consent."""
     archive = context.archive()
     files, _ = collect_files(paths)
+    durations = {path: quick_duration(path) for path in files}
     results: list[IngestResult] = []
     with _progress() as progress:
         files_task = progress.add_task("fichiers", total=len(files))
-        current = {"duration": 0.0}
+        audio_task = progress.add_task("minutes d'audio", total=round(sum(durations.values()) / 60, 1))
 
-        def on_start(path: Path, duration: float) -> None:
-            current["duration"] = duration
+        def on_start(path: Path) -> None:
             progress.update(files_task, description=f"{path.name[:40]}")
 
         def on_done(result: IngestResult) -> None:
             progress.advance(files_task)
+            progress.advance(audio_task, durations.get(result.path, 0.0) / 60)
             _print_result(result)
 
         for result in ingest_paths(archive, paths, meta=meta, actor=context.settings().actor,
                                    on_start=on_start, on_done=on_done):
-            if result.status == "failed" and result.path not in files:
+            if result.status == "failed" and result.path not in durations:
                 _print_result(result)
             results.append(result)
     _summary(results)
 
 
 def _progress() -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+    return Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed:.0f}/{task.total:.0f}"),
+                    TimeRemainingColumn(),
                     console=console, transient=True)
 
 

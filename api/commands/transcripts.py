@@ -1,12 +1,224 @@
-"""CLI commands for this area (filled in by its issue)."""
+"""Transcription commands: ``kuma transcribe``, ``kuma transcript export|import|show``."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from api import context
+from api.context import console, emit_json
+from archive.errors import InputError, StageError
+from archive.testimonies import get
+from transcripts import formats
+from transcripts.engine import TranscribeOptions, model_available
+from transcripts.stage import TranscribeResult, Transcriber
+from transcripts.themes import suggestions_for
+from transcripts.versions import STAGE, export_transcript, import_transcript, transcripts_of
+
+transcript_app = typer.Typer(help="Exporter, corriger et consulter les transcriptions.", no_args_is_help=True)
+
+STATUS_LABELS = {
+    "done": "[green]✓[/] transcrit",
+    "up-to-date": "[dim]=[/] à jour",
+    "human": "[dim]=[/] transcription humaine",
+    "needs-human": "[yellow]![/] transcription humaine nécessaire",
+    "skipped": "[yellow]–[/] non traité",
+    "failed": "[red]✗[/] échec",
+}
 
 
 def register(app: typer.Typer) -> None:
-    """Add this area's commands to the `kuma` app."""
+    app.command("transcribe")(transcribe)
+    app.add_typer(transcript_app, name="transcript")
+
+
+def transcribe(
+    ids: list[str] = typer.Argument(None, help="Identifiants des témoignages (T-000001...)."),
+    pending: bool = typer.Option(False, "--pending", help="Tous les témoignages sans transcription à jour."),
+    force: bool = typer.Option(False, "--force", help="Refaire même une transcription à jour (nouvelle version)."),
+    batch_size: int = typer.Option(None, "--batch-size", help="Pipeline par lots (plus rapide, moins d'options) ; 0 : séquentiel."),
+) -> None:
+    """Transcribe testimonies with faster-whisper (resumable; one commit per testimony)."""
+    archive = context.archive()
+    settings = context.settings()
+    overrides = {} if batch_size is None else {"batch_size": batch_size}
+    transcriber = Transcriber(archive, options=TranscribeOptions.from_settings(settings, **overrides),
+                              actor=settings.actor)
+    if not ids and not pending:
+        raise InputError("indiquez des identifiants de témoignages ou --pending")
+    targets = list(dict.fromkeys([i.strip().upper() for i in ids or []] + (transcriber.pending() if pending else [])))
+    if not targets:
+        console.print("Rien à transcrire : toutes les transcriptions sont à jour.")
+        return
+    durations = transcriber.durations(targets)  # unknown ids fail here, before any work
+    results = _run_with_progress(transcriber, targets, durations, force)
+    _summary(results)
+
+
+def _run_with_progress(transcriber: Transcriber, targets: list[str], durations: dict[str, float],
+                       force: bool) -> list[TranscribeResult]:
+    results = []
+    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[clock]}"),
+               TimeElapsedColumn(), TextColumn("reste"), TimeRemainingColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        total = sum(durations.values())
+        task = progress.add_task("transcription", total=total or None, clock=_clock(0, total))
+
+        def advance(seconds: float) -> None:
+            progress.advance(task, seconds)
+            done = progress.tasks[0].completed
+            progress.update(task, clock=_clock(done, total))
+
+        def on_start(public_id: str) -> None:
+            progress.update(task, description=f"{public_id}")
+
+        for result in transcriber.run_many(targets, force=force, progress=advance, on_start=on_start):
+            progress.console.print(_line(result), soft_wrap=True)
+            results.append(result)
+    return results
+
+
+def _clock(done: float, total: float) -> str:
+    """Audio time transcribed / to transcribe, e.g. "0:12:30 / 1:05:00 d'audio"."""
+    as_hms = lambda s: f"{int(s // 3600)}:{int(s % 3600 // 60):02d}:{int(s % 60):02d}"
+    return f"{as_hms(done)} / {as_hms(total)} d'audio"
+
+
+def _line(result: TranscribeResult) -> str:
+    label = STATUS_LABELS.get(result.status, result.status)
+    details = []
+    if result.status == "done":
+        details.append(f"version {result.version}, {result.segments} segment(s), langue {result.language}")
+    if result.reason:
+        details.append(result.reason)
+    return f"{label} {result.public_id}" + (f" : {' ; '.join(details)}" if details else "")
+
+
+def _summary(results: list[TranscribeResult]) -> None:
+    count = lambda status: sum(r.status == status for r in results)
+    console.print(f"Transcrits : {count('done')} · à jour : {count('up-to-date') + count('human')} · "
+                  f"transcription humaine nécessaire : {count('needs-human')} · non traités : {count('skipped')} · "
+                  f"échecs : {count('failed')}")
+    if count("failed"):
+        raise StageError(f"{count('failed')} témoignage(s) en échec : relancez la commande pour réessayer")
+
+
+@transcript_app.command("export")
+def export(
+    public_id: str = typer.Argument(..., help="Identifiant du témoignage."),
+    fmt: str = typer.Option("vtt", "--format", "-f", help=f"Format : {', '.join(formats.FORMATS)}."),
+    output: Path | None = typer.Option(None, "-o", "--output", help="Fichier de sortie (défaut : la sortie standard)."),
+    version: int | None = typer.Option(None, "--version", help="Une version précise (défaut : la version retenue)."),
+) -> None:
+    """Export the preferred transcript (latest human, else latest ASR). Internal: not redacted."""
+    archive = context.archive()
+    with archive.session() as session:
+        text = export_transcript(session, get(session, public_id), fmt, actor=context.settings().actor,
+                                 version=version)
+    if output is None:
+        print(text, end="")
+        return
+    output.write_text(text, encoding="utf-8")
+    console.print(f"Transcription de {public_id.upper()} écrite dans {output} ({fmt}, usage interne).")
+
+
+@transcript_app.command("import")
+def import_(
+    public_id: str = typer.Argument(..., help="Identifiant du témoignage."),
+    file: Path = typer.Argument(..., help="Transcription corrigée : VTT, SRT ou TXT."),
+    fmt: str | None = typer.Option(None, "--format", "-f", help="vtt, srt ou txt (défaut : d'après le fichier)."),
+) -> None:
+    """Import a corrected transcript as a new human version (the ASR versions are kept)."""
+    archive = context.archive()
+    with archive.session() as session:
+        testimony = get(session, public_id)
+        transcript = import_transcript(session, testimony, file, actor=context.settings().actor, fmt=fmt)
+        console.print(f"[green]✓[/] {testimony.public_id} : version {transcript.version} (humaine) importée, "
+                      f"{len(transcript.segments)} segment(s).")
+
+
+@transcript_app.command("show")
+def show(
+    public_id: str = typer.Argument(..., help="Identifiant du témoignage."),
+    as_json: bool = typer.Option(False, "--json", help="Sortie JSON."),
+) -> None:
+    """Show a testimony's transcript versions, stage status and theme suggestions."""
+    archive = context.archive()
+    with archive.session() as session:
+        testimony = get(session, public_id)
+        status = testimony.stage(STAGE)
+        data = {
+            "id": testimony.public_id,
+            "stage": {"state": status.state, "reason": status.reason} if status else None,
+            "versions": [{"version": t.version, "source": t.source, "language": t.language,
+                          "language_probability": t.language_probability, "model": t.model,
+                          "segments": len(t.segments), "low_confidence": sum(s.low_confidence for s in t.segments),
+                          "created_by": t.created_by, "created_at": t.created_at.isoformat()}
+                         for t in transcripts_of(session, testimony)],
+            "theme_suggestions": [{"theme": s.theme_slug, "score": s.score, "evidence": s.evidence}
+                                  for s in suggestions_for(session, testimony)],
+            "themes": [t.slug for t in testimony.themes],
+        }
+    if as_json:
+        emit_json(data)
+        return
+    stage = data["stage"]
+    console.print(f"[bold]{data['id']}[/] — transcription : {stage['state'] if stage else 'pas encore'}"
+                  + (f" ({stage['reason']})" if stage and stage["reason"] else ""), soft_wrap=True)
+    for v in data["versions"]:
+        console.print(f"  v{v['version']} {v['source']:5} {v['language'] or '?':3} {v['segments']} segment(s), "
+                      f"{v['low_confidence']} à relire — {v['created_by'] or ''} {v['created_at'][:16]}")
+    if data["theme_suggestions"]:
+        console.print("  Thèmes suggérés (à valider) : " + ", ".join(
+            f"{s['theme']} ({s['score']})" for s in data["theme_suggestions"]))
 
 
 def demo_step(demo) -> None:
-    """This area's part of `kuma demo` (see api/demo.py)."""
+    """Transcribe the samples when a local model is configured; else import their reference transcripts."""
+    demo.console.print("[bold]2. Transcription[/]")
+    settings = demo.archive.settings
+    transcribed = False
+    if model_available(settings):
+        transcriber = Transcriber(demo.archive, actor="demo")
+        for result in transcriber.run_many(demo.public_ids):
+            demo.console.print(_line(result), soft_wrap=True)
+        transcribed = True
+    else:
+        demo.console.print("Aucun modèle de transcription local (KUMA_WHISPER_MODEL) : import des transcriptions "
+                           "de référence des exemples comme transcriptions humaines.", soft_wrap=True)
+        _import_references(demo)
+    demo.notes["transcribed_with_model"] = transcribed
+    _print_excerpt(demo)
+
+
+def _import_references(demo) -> None:
+    with demo.archive.session() as session:
+        for public_id in demo.public_ids:
+            testimony = get(session, public_id)
+            reference = Path(demo.samples) / Path(testimony.source_name).with_suffix(".vtt").name
+            if not reference.is_file():
+                demo.console.print(f"[yellow]![/] {public_id} : pas de transcription de référence ({reference.name})")
+                continue
+            transcript = import_transcript(session, testimony, reference, actor="demo")
+            demo.console.print(f"[green]✓[/] {public_id} : {len(transcript.segments)} segment(s) importé(s) "
+                               f"de {reference.name}")
+
+
+def _print_excerpt(demo, lines: int = 3) -> None:
+    if not demo.public_ids:
+        return
+    from archive.consent import preferred_transcript
+
+    with demo.archive.session() as session:
+        testimony = get(session, demo.public_ids[0])
+        transcript = preferred_transcript(session, testimony.id)
+        if transcript is None:
+            return
+        demo.console.print(f"Extrait de {testimony.public_id} (v{transcript.version}, {transcript.source}) :")
+        for segment in transcript.segments[:lines]:
+            demo.console.print(f"  [{formats.format_clock(segment.start, '.')} → {formats.format_clock(segment.end, '.')}] "
+                               f"{segment.text}", soft_wrap=True, markup=False)
+        suggested = [f"{s.theme_slug} ({s.score})" for s in suggestions_for(session, testimony)]
+        if suggested:
+            demo.console.print("  Thèmes suggérés (à valider) : " + ", ".join(suggested), soft_wrap=True)

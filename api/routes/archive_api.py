@@ -147,9 +147,9 @@ def search_segments(q: str = Query(..., min_length=1, max_length=search.MAX_QUER
     data, decisions = [], {}
     for hit in page.items:
         t = hit.testimony
-        decision = decisions.setdefault(t.id, decide(t, use))
+        decisions[t.id] = hit.decision
         data.append(dict(
-            testimony=t.public_id, speaker=_speaker(t, caller, decision), segment=hit.idx, start=hit.start,
+            testimony=t.public_id, speaker=_speaker(t, caller, hit.decision), segment=hit.idx, start=hit.start,
             end=hit.end, start_tc=format_timecode(hit.start), end_tc=format_timecode(hit.end),
             snippet=hit.snippet, score=hit.score,
             clip=f"/api/testimonies/{t.public_id}/clip?start={hit.start:.3f}&end={hit.end:.3f}",

@@ -245,7 +245,7 @@ def test_show_notes_french_and_free_of_sensitive_terms(archive, seed_testimony, 
     named = seed_testimony(sensitive_terms=["Kayes"], text="bonjour je viens de [LIEU]")
     anonymous = seed_testimony(consent={"archive": True, "broadcast": True, "online": True,
                                         "identity": "anonymous", "voice": "disguise"},
-                               pseudonym="Moussa Traoré")
+                               pseudonym="Moussa Traoré", text="on nous a renvoyés sans rien")
     rundown = write_rundown(studio_files, [{"type": "excerpt", "testimony": named},
                                            {"type": "excerpt", "testimony": anonymous}])
     result = build_episode(archive, rundown)
@@ -258,6 +258,16 @@ def test_show_notes_french_and_free_of_sensitive_terms(archive, seed_testimony, 
     with archive.session() as session:
         pseudonym = get(session, named).pseudonym
     assert pseudonym in markdown
+
+
+def test_unredacted_term_in_transcript_blocks_the_build(archive, seed_testimony, studio_files):
+    # a rendition whose "redacted" text still carries a sensitive term must not leave
+    leaky = seed_testimony(sensitive_terms=["Kayes"], text="je suis parti de Kayes")
+    rundown = write_rundown(studio_files, [{"type": "excerpt", "testimony": leaky}])
+    with pytest.raises(ConsentRefused, match="terme sensible"):
+        build_episode(archive, rundown)
+    with archive.session() as session:
+        assert session.query(Episode).count() == 0
 
 
 def test_sensitive_term_in_rundown_text_refused(archive, seed_testimony, studio_files):

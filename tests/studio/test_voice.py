@@ -1,0 +1,114 @@
+"""Voice disguise: the signal processing itself, its keying, and its strength on real speakers."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.linalg import solve_toeplitz
+from scipy.signal import lfilter
+
+from archive.audio import decode
+from studio import voice
+from tests.conftest import speechlike
+
+
+def test_lpc_roots_and_filters_match_reference_implementations():
+    frames = voice._frames(np.concatenate([speechlike(1.0, seed=2).astype(float), np.zeros(320)]))[:40]
+    frames = frames * voice._sqrt_hann()
+    a = voice.lpc(frames)
+    r = np.array([np.correlate(f, f, "full")[len(f) - 1:len(f) + 20] for f in frames])
+    r *= np.exp(-0.5 * (2 * np.pi * 60 / voice.RATE * np.arange(21)) ** 2)
+    r[:, 0] = r[:, 0] * (1 + 1e-9) + 1e-12
+    for i in (5, 20, 35):
+        assert np.allclose(a[i, 1:], solve_toeplitz(r[i, :20], -r[i, 1:21]), atol=1e-6)
+        assert np.allclose(np.sort_complex(voice.roots(a)[i]), np.sort_complex(np.roots(a[i])), atol=1e-6)
+        assert np.allclose(voice.all_pole(frames[i:i + 1], a[i:i + 1])[0], lfilter([1], a[i], frames[i]))
+    assert np.allclose(voice.poly(voice.roots(a)), a, atol=1e-9)
+
+
+def test_mcadams_with_alpha_one_is_the_identity():
+    x = speechlike(2.0, seed=1)
+    frames = voice._frames(np.concatenate([np.zeros(160), x.astype(float), np.zeros(480)])) * voice._sqrt_hann()
+    a = voice.lpc(frames)
+    assert np.allclose(voice.all_pole(voice.fir(frames, a), voice.poly(voice.warp_poles(voice.roots(a), 1.0))),
+                       frames, atol=1e-7)
+    assert np.allclose(voice.mcadams(x, 1.0), x, atol=1e-6)  # framing + overlap-add reconstruct exactly
+
+
+def test_pole_warp_moves_angles_keeps_magnitudes_and_conjugates():
+    poles = np.array([[0.9 * np.exp(0.3j), 0.9 * np.exp(-0.3j), 0.5 + 0j, -0.4 + 0j]])
+    warped = voice.warp_poles(poles, 0.7)
+    assert np.allclose(np.abs(warped), np.abs(poles))
+    assert np.isclose(np.angle(warped[0, 0]), 0.3 ** 0.7) and np.isclose(warped[0, 1], np.conj(warped[0, 0]))
+    assert np.allclose(warped[0, 2:], poles[0, 2:])
+
+
+def test_keys_come_from_secret_and_internal_key():
+    key = voice.VoiceKey.derive("secret", "internal-1")
+    assert key == voice.VoiceKey.derive("secret", "internal-1")
+    assert key != voice.VoiceKey.derive("other secret", "internal-1")
+    alphas = {voice.VoiceKey.derive("secret", f"internal-{i}").alpha for i in range(200)}
+    assert len(alphas) == 200 and min(alphas) >= 0.5 and max(alphas) <= 0.9
+    assert min(alphas) < 0.55 and max(alphas) > 0.85  # spread over the whole range
+    assert "0." not in repr(key) and "0." not in str(key)  # never printed
+
+
+def test_same_input_same_key_identical_output_different_key_different_output():
+    x = speechlike(3.0, seed=4)
+    key = voice.VoiceKey.derive("s", "a")
+    first, second = voice.disguise(x, key), voice.disguise(x, key)
+    assert len(first) == len(x) and np.array_equal(first, second)
+    other = voice.disguise(x, voice.VoiceKey.derive("s", "b"))
+    assert not np.allclose(first, other, atol=1e-2)
+
+
+def test_block_processing_matches_whole_signal_processing():
+    x = speechlike(7.0, seed=5)
+    whole = voice.mcadams(x, 0.7)
+    chunks = [x[i:i + 3000] for i in range(0, len(x), 3000)]
+    streamed = np.concatenate(list(voice.blockwise(chunks, lambda s: voice.mcadams(s, 0.7), block=16000, margin=320)))
+    assert np.allclose(streamed, whole, atol=1e-6)
+    key = voice.VoiceKey.derive("s", "a")
+    long = np.concatenate(list(voice.disguise_stream(chunks, key, block_s=2.0)))
+    assert len(long) == len(x) and np.abs(long).max() <= 1.0
+    assert np.sqrt(np.mean(long ** 2)) == pytest.approx(np.sqrt(np.mean(x ** 2)), rel=0.35)  # level kept
+
+
+def test_world_transform_moves_f0_by_the_keyed_ratio():
+    rate, f0 = voice.RATE, 120.0
+    t = np.arange(2 * rate) / rate
+    x = (0.3 * sum(np.sin(2 * np.pi * k * f0 * t) / k for k in range(1, 15))).astype(np.float32)
+    key = voice.VoiceKey.derive("s", "up")
+    y = voice.world_transform(x, key).astype(np.float64)
+    world = voice.pyworld()
+    measured, _ = world.dio(y, rate, frame_period=10.0)
+    expected = voice.transform_f0(np.array([f0]), key)[0]
+    assert np.median(measured[measured > 0]) == pytest.approx(expected, rel=0.05)
+
+
+def _embeddings(paths, transform=None):
+    out = []
+    for path in paths:
+        x = decode(path, rate=voice.RATE)
+        out.append(voice.speaker_embedding(transform(x, path) if transform else x))
+    return out
+
+
+def test_disguised_speech_falls_below_the_same_speaker_range(shared_media):
+    """Speaker similarity (MFCC statistics, cosine) on ../shared/media/speakers: original vs its own
+    disguised version scores below the spk1-vs-spk1 range; without the disguise it would not."""
+    spk1 = sorted((shared_media / "speakers").glob("spk1_*.wav"))
+    spk2 = sorted((shared_media / "speakers").glob("spk2_*.wav"))
+    original1, original2 = _embeddings(spk1), _embeddings(spk2)
+    centre = np.mean(original1 + original2, axis=0)
+    same = voice.cosine_scores(original1, original1, centre)[np.triu_indices(len(spk1), 1)]
+    other = voice.cosine_scores(original1, original2, centre).ravel()
+    assert same.mean() > other.mean() + 0.3  # the check can tell the two speakers apart at all
+
+    def disguised(x, path):
+        return voice.disguise(x, voice.VoiceKey.derive("test", path.name))
+
+    versus = np.diag(voice.cosine_scores(original1, _embeddings(spk1, disguised), centre))
+    assert versus.mean() < same.mean() - 0.1
+    assert versus.mean() < np.median(same)
+    untouched = np.diag(voice.cosine_scores(original1, _embeddings(spk1, lambda x, p: voice.mcadams(x, 1.0)), centre))
+    assert untouched.mean() > np.median(same)  # the same check without a disguise: it would fail

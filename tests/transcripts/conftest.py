@@ -1,0 +1,54 @@
+"""Transcription fixtures: a tiny random-weight Whisper model (built once per session) and
+testimonies ingested from real encoded audio."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ingest.pipeline import ingest_file
+from tests.conftest import FULL_CONSENT
+from tests.whisper_fixture import build_tiny_whisper
+from transcripts.engine import TranscribeOptions
+
+# Random weights never emit end-of-text on their own: bound the tokens per 30 s window.
+TEST_OPTIONS = TranscribeOptions(max_new_tokens=20)
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory) -> Path:
+    return build_tiny_whisper(tmp_path_factory.mktemp("models") / "tiny-whisper")
+
+
+@pytest.fixture
+def asr_archive(archive, tiny_model):
+    """The ``archive`` fixture (each backend) configured with the tiny model."""
+    archive.settings = archive.settings.model_copy(update={
+        "whisper_model": str(tiny_model), "whisper_device": "cpu", "whisper_cpu_threads": 1})
+    return archive
+
+
+@pytest.fixture
+def ingest_testimony(make_audio):
+    """ingest_testimony(archive, seconds=12, language="fr", consent=FULL_CONSENT, path=None) -> public id."""
+    counter = iter(range(10_000))
+
+    def _ingest(archive, seconds: float = 12.0, language: str | None = "fr", consent: dict | None = FULL_CONSENT,
+                path: Path | None = None, **sidecar) -> str:
+        n = next(counter)
+        meta = {"pseudonym": f"Témoin {n}", **sidecar}
+        if language:
+            meta["language"] = language
+        if consent is not None:
+            meta["consent"] = consent
+        if path is None:
+            path = make_audio(f"t-{n}.wav", seconds=seconds, seed=n, sidecar=meta)
+            result = ingest_file(archive, path)
+        else:
+            from ingest.sidecar import IntakeMetadata
+
+            result = ingest_file(archive, path, metadata=IntakeMetadata(**meta))
+        assert result.status == "ingested", result.reason
+        return result.public_id
+
+    return _ingest

@@ -1,0 +1,145 @@
+"""Text redaction: terms (fuzzy), spoken and written phone numbers, e-mails, IDs, names beyond
+the intake list, consent's identity form, and word-timed spans."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+
+from transcripts.redact import Redactor, Term, number_runs, phonetic, redact_segments, redact_text
+
+TERMS = [Term("Moussa Diarra", "name", 1), Term("Kayes", "place", 2), Term("76 12 34 56", "phone", 3)]
+
+
+def redactor(**kw) -> Redactor:
+    return Redactor(kw.pop("terms", TERMS), **{"identity": "pseudonym", "pseudonym": "Le voyageur", **kw})
+
+
+@pytest.mark.parametrize("spelling", ["Diarra", "Diara", "Dyara", "DIARRA", "diarra"])
+def test_asr_spellings_of_a_term_are_caught(spelling):
+    assert redact_text(f"Le nom est {spelling}, voilà.", redactor()) == "Le nom est [NOM], voilà."
+
+
+def test_multi_word_terms_accents_and_places():
+    text = "Je m'appelle Moussa Diarra, je viens de Kayes. À KAYES il fait chaud."
+    assert redact_text(text, redactor()) == "Je m'appelle [NOM], je viens de [LIEU]. À [LIEU] il fait chaud."
+
+
+@pytest.mark.parametrize("text", [
+    "Mon numéro, c'est le soixante-seize, douze, trente-quatre, cinquante-six.",
+    "appelle au zéro six, douze, trente-quatre, cinquante-six, soixante-dix-huit.",  # France
+    "mon frère : plus deux cent vingt-trois soixante-seize douze trente-quatre cinquante-six.",
+    "Le numéro 76 12 34 56 ou +223 76 12 34 56 ou 06.12.34.56.78",
+    "en Espagne le 612 345 678, au Maroc 06 61 23 45 67, en Algérie 0551 23 45 67, en Libye 091 234 5678",
+])
+def test_phone_numbers_written_or_spoken_are_removed(text):
+    out = redact_text(text, redactor(terms=[]))
+    assert "[TÉLÉPHONE]" in out
+    assert not any(ch.isdigit() for ch in out)
+    for word in ("soixante", "douze", "trente", "cinquante"):
+        assert word not in out
+
+
+def test_dates_amounts_and_durations_stay():
+    text = "Je suis parti en deux mille dix-neuf, trois semaines, quatre-vingt-dix-neuf personnes, 2019."
+    assert redact_text(text, redactor(terms=[])) == text
+
+
+def test_number_normalisation():
+    assert [r.digits for r in number_runs("soixante-dix-sept, quatre-vingt-onze, vingt et un")] == ["779121"]
+    assert [r.digits for r in number_runs("soixante-dix-sept")] == ["77"]
+    assert [r.digits for r in number_runs("quatre-vingt-onze")] == ["91"]
+    assert [r.digits for r in number_runs("vingt et un")] == ["21"]
+    assert [r.digits for r in number_runs("zéro six")] == ["06"]
+    assert [r.digits for r in number_runs("deux mille dix-neuf")] == ["2019"]
+    assert [r.digits for r in number_runs("double sept")] == ["77"]
+
+
+def test_emails_and_identity_numbers():
+    text = ("écris à moussa.d@gmail.com ou moussa point d arobase yahoo point fr ; passeport AA1234567, "
+            "NIE X1234567L, IBAN FR76 3000 6000 0112 3456 7890 189, carte 123456789")
+    out = redact_text(text, redactor(terms=[]))
+    assert out.count("[E-MAIL]") == 2 and out.count("[NUMÉRO]") >= 3, out
+    assert not any(ch.isdigit() for ch in out), out  # 123456789 may read as a phone number: removed either way
+    assert "gmail" not in out and "yahoo" not in out
+
+
+def test_names_beyond_the_intake_list():
+    text = "Mon cousin Seydou Keïta et Mme Fofana m'ont aidé; le passeur s'appelait Ibrahim. Il s'appelle Zanga."
+    out = redact_text(text, redactor(terms=[]))
+    assert out == "Mon cousin [NOM] et Mme [NOM] m'ont aidé; le passeur s'appelait [NOM]. Il s'appelle [NOM]."
+
+
+def test_places_after_a_cue_and_public_places_stay():
+    out = redact_text("Je viens du village de Kolondiéba, près de Sikasso, au Mali, puis Tripoli en Libye.",
+                      redactor(terms=[]))
+    assert out == "Je viens du village de [LIEU], près de Sikasso, au Mali, puis Tripoli en Libye."
+
+
+def test_named_keeps_the_speakers_own_name_but_not_third_parties():
+    text = "Je suis Moussa Diarra. Mon frère Bakary Traoré est resté à Kayes."
+    named = Redactor(TERMS, identity="named", pseudonym="Moussa Diarra")
+    assert redact_text(text, named) == "Je suis Moussa Diarra. Mon frère [NOM] est resté à [LIEU]."
+    anonymous = Redactor([], identity="anonymous", pseudonym="Moussa Diarra")
+    assert "Moussa" not in redact_text(text, anonymous) and "Diarra" not in redact_text(text, anonymous)
+
+
+def test_ignored_terms_are_left_alone():
+    r = Redactor([Term("Traoré", "name", 9, ignored=True)], identity="pseudonym")
+    assert redact_text("Le lycée Traoré est fermé.", r) == "Le lycée Traoré est fermé."
+
+
+def test_phonetic_key():
+    assert phonetic("Diarra") == phonetic("Dyara") == phonetic("Diara")
+    assert phonetic("Coulibaly") == phonetic("Koulibali")
+    assert phonetic("Ouattara") == phonetic("Wattara")
+
+
+@dataclass
+class W:
+    start: float
+    end: float
+    word: str
+
+
+@dataclass
+class S:
+    idx: int
+    start: float
+    end: float
+    text: str
+    words: list = field(default_factory=list)
+
+
+def _segment(idx, start, text, step=0.5):
+    words = [W(start + i * step, start + (i + 1) * step, w) for i, w in enumerate(text.split())]
+    return S(idx, start, start + step * len(words), text, words)
+
+
+def test_segments_consistent_entities_times_and_no_term_in_the_record():
+    segments = [_segment(0, 0.0, "Moussa Diarra est parti de Kayes"),
+                _segment(1, 5.0, "Puis Diara est revenu à Kayes")]
+    result = redact_segments(segments, redactor())
+    assert [s["text"] for s in result.segments] == ["[NOM] est parti de [LIEU]", "Puis [NOM] est revenu à [LIEU]"]
+    kayes = [r for r in result.redactions if r["kind"] == "place"]
+    names = [r for r in result.redactions if r["kind"] == "name"]
+    assert kayes[0]["entity"] == kayes[1]["entity"] and names[0]["entity"] == names[1]["entity"]
+    assert names[0]["entity"] != kayes[0]["entity"]
+    assert (names[0]["start"], names[0]["end"]) == (0.0, 1.0)
+    assert (kayes[1]["start"], kayes[1]["end"]) == (7.5, 8.0)
+    record = repr(result.redactions)
+    assert "Kayes" not in record and "Diarra" not in record and "Diara" not in record
+
+
+def test_asr_words_spelling_differently_from_the_text_are_still_timed():
+    segment = _segment(0, 0.0, "bonjour Dyara merci")
+    segment.text = "Bonjour Diarra, merci."  # a human correction over ASR words
+    result = redact_segments([segment], redactor())
+    assert result.segments[0]["text"] == "Bonjour [NOM], merci."
+    assert (0.5, 1.0) in [(s, e) for s, e in result.spans]
+
+
+def test_segments_without_words_get_estimated_widened_times():
+    result = redact_segments([S(0, 10.0, 14.0, "un deux Kayes trois")], redactor())
+    item = result.redactions[0]
+    assert item["estimated"] and 10.0 <= item["start"] < 12.0 < 13.0 <= item["end"] + 0.5

@@ -1,0 +1,1 @@
+"""Transcription with faster-whisper: segments, words, confidence, exports, corrections, theme suggestions."""
