@@ -9,7 +9,7 @@ import sys
 
 import typer
 
-from api.commands import anonymize, archive_cmds, episodes, feeds, server, transcripts
+from api.commands import anonymize, archive_cmds, episodes, feeds, pipeline, server, transcripts
 from api.context import err_console
 from archive.errors import KumaError
 
@@ -21,7 +21,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for module in (archive_cmds, transcripts, anonymize, episodes, feeds, server):
+for module in (archive_cmds, transcripts, anonymize, pipeline, episodes, feeds, server):
     module.register(app)
 
 

@@ -112,30 +112,64 @@ def eer(scores: np.ndarray, target: np.ndarray) -> float:
     return best
 
 
-def strength(folder: Path) -> None:
+def lpc_cepstrum_embedding(x: np.ndarray) -> np.ndarray:
+    """A second verifier, independent of the mel filterbank: LPC-cepstrum (order 20, 25 ms frames
+    of the louder 70 %) mean and standard deviation, plus the standard deviation of its deltas."""
+    x = np.asarray(x, dtype=np.float64)
+    x = np.append(x[0], x[1:] - 0.97 * x[:-1])
+    size, hop = 400, 160
+    count = (len(x) - size) // hop + 1
+    frames = np.lib.stride_tricks.as_strided(x, (count, size), (x.strides[0] * hop, x.strides[0])) * np.hamming(size)
+    energy = np.einsum("fn,fn->f", frames, frames)
+    frames = frames[energy >= np.quantile(energy, 0.3)]
+    a = voice.lpc(frames)
+    order = a.shape[1] - 1
+    c = np.zeros((len(frames), order + 1))
+    for n in range(1, order + 1):  # cepstrum of 1/A(z); a loop over 20 coefficients, not samples
+        c[:, n] = -a[:, n] - sum(k / n * c[:, k] * a[:, n - k] for k in range(1, n))
+    ceps = c[:, 1:]
+    delta = np.diff(ceps, axis=0)
+    return np.concatenate([ceps.mean(0), ceps.std(0), delta.std(0)])
+
+
+VERIFIERS = {"MFCC mean+std": voice.speaker_embedding, "LPC-cepstrum mean+std+Δstd": lpc_cepstrum_embedding}
+
+
+def strength(folder: Path, keys: int) -> None:
+    """EER per verifier and condition; disguised conditions averaged over ``keys`` key draws
+    (one key draw decides α, the target voice, the warp: a single draw can be lucky)."""
     files = sorted(folder.glob("*.wav"))
     if not files:
         print(f"\n(no speakers in {folder}: strength skipped)")
         return
     audio = [decode(f, rate=voice.RATE) for f in files]
     speaker = np.array([f.name.split("_")[0] for f in files])
-    same_key = voice.VoiceKey.derive("bench", "one testimony")
-    keys = [voice.VoiceKey.derive("bench", f"testimony {i}") for i in range(len(files))]
-    original = [voice.speaker_embedding(x) for x in audio]
-    results = {}
-    for label, source in (("McAdams only", False), ("McAdams + WORLD", True)):
-        disguised = [voice.speaker_embedding(voice.disguise(x, same_key, source=source)) for x in audio]
-        own_keys = [voice.speaker_embedding(voice.disguise(x, k, source=source)) for x, k in zip(audio, keys)]
-        results[label] = (disguised, own_keys)
-    print(f"\n== speaker verification EER, MFCC statistics + cosine, {len(files)} utterances of "
-          f"{len(set(speaker))} speakers, all pairs (target ≥ 35 %) ==")
-    print(f"{'original / original':<55} {_pairs_eer(original, original, speaker, True):6.1%}   (reference)")
-    for label, (disguised, own_keys) in results.items():
-        print(f"{label + ': original / disguised (ignorant)':<55} {_pairs_eer(original, disguised, speaker, False):6.1%}")
-        print(f"{label + ': disguised / disguised, same key (lazy-inf.)':<55} "
-              f"{_pairs_eer(disguised, disguised, speaker, True):6.1%}")
-        print(f"{label + ': disguised / disguised, key per utterance':<55} "
-              f"{_pairs_eer(own_keys, own_keys, speaker, True):6.1%}")
+    transforms = {
+        "McAdams only": lambda x, k: voice.disguise(x, k, source=False),
+        "McAdams + WORLD normalisation": lambda x, k: voice.disguise(x, k),
+    }
+    print(f"\n== speaker verification EER, cosine scoring, {len(files)} utterances of {len(set(speaker))} speakers, "
+          f"all pairs; disguised: mean [min-max] over {keys} keys (target ≥ 35 %) ==")
+    for verifier, embed in VERIFIERS.items():
+        original = [embed(x) for x in audio]
+        print(f"-- verifier: {verifier}")
+        print(f"{'original / original':<62} {_pairs_eer(original, original, speaker, True):6.1%}   (reference)")
+        for label, transform in transforms.items():
+            rows: dict[str, list[float]] = {"ignorant": [], "lazy": [], "own": []}
+            for draw in range(keys):
+                same_key = voice.VoiceKey.derive("bench", f"one testimony {draw}")
+                own = [voice.VoiceKey.derive("bench", f"testimony {draw}.{i}") for i in range(len(files))]
+                disguised = [embed(transform(x, same_key)) for x in audio]
+                own_keys = [embed(transform(x, k)) for x, k in zip(audio, own)]
+                rows["ignorant"].append(_pairs_eer(original, disguised, speaker, False))
+                rows["lazy"].append(_pairs_eer(disguised, disguised, speaker, True))
+                rows["own"].append(_pairs_eer(own_keys, own_keys, speaker, True))
+            names = {"ignorant": "original / disguised (ignorant)",
+                     "lazy": "disguised / disguised, same key (lazy-inf.)",
+                     "own": "disguised / disguised, key per utterance"}
+            for row, name in names.items():
+                values = rows[row]
+                print(f"{label + ': ' + name:<62} {np.mean(values):6.1%}   [{min(values):.1%}-{max(values):.1%}]")
 
 
 def _pairs_eer(a: list, b: list, speaker: np.ndarray, symmetric: bool) -> float:
@@ -146,21 +180,74 @@ def _pairs_eer(a: list, b: list, speaker: np.ndarray, symmetric: bool) -> float:
     return eer(scores[mask], np.equal.outer(speaker, speaker)[mask])
 
 
-def intelligibility() -> None:
-    if os.environ.get("KUMA_BENCH_MODEL"):
-        print("\n(word error rate of disguised speech: not implemented yet, KUMA_BENCH_MODEL ignored)")
-    else:
-        print("\n(KUMA_BENCH_MODEL not set: word error rate of disguised speech not measured)")
+def intelligibility(folder: Path, keys: int) -> None:
+    """STOI (short-time objective intelligibility, 0-1) of disguised vs original speech, and the
+    word error rate through a real Whisper model when KUMA_BENCH_MODEL names one."""
+    from pystoi import stoi
+
+    recordings = {f.name: decode(f, rate=voice.RATE) for f in sorted(folder.glob("*.wav"))}
+    if (SHARED / "jfk.flac").is_file():
+        recordings["jfk.flac"] = decode(SHARED / "jfk.flac", rate=voice.RATE)
+    if not recordings:
+        print("\n(no speech in ../shared/media: intelligibility skipped)")
+        return
+    transforms = {
+        "McAdams only": lambda x, k: voice.disguise(x, k, source=False),
+        "WORLD normalisation only": lambda x, k: voice.world_transform(x, k),
+        "McAdams + WORLD (the stage)": lambda x, k: voice.disguise(x, k),
+    }
+    draws = [voice.VoiceKey.derive("bench", f"one testimony {draw}") for draw in range(keys)]
+    print(f"\n== intelligibility: STOI of disguised vs original (1 = unchanged), mean [min-max] over {keys} keys ==")
+    print(f"{'':<30} {'speakers/ (12 utt.)':>24} {'jfk.flac':>24}")
+    for label, transform in transforms.items():
+        cells = []
+        for group in (
+            [x for name, x in recordings.items() if name != "jfk.flac"],
+            [x for name, x in recordings.items() if name == "jfk.flac"],
+        ):
+            values = [np.mean([stoi(x, transform(x, k), voice.RATE) for x in group]) for k in draws] if group else []
+            cells.append(f"{np.mean(values):.3f} [{min(values):.3f}-{max(values):.3f}]" if values else "-")
+        print(f"{label:<30} {cells[0]:>24} {cells[1]:>24}")
+    word_error_rates(recordings.get("jfk.flac"), draws)
+
+
+def word_error_rates(jfk: np.ndarray | None, draws: list) -> None:
+    model = os.environ.get("KUMA_BENCH_MODEL")
+    if not model:
+        print("(KUMA_BENCH_MODEL not set: word error rate of disguised speech not measured)")
+        return
+    if jfk is None:
+        print("(../shared/media/jfk.flac absent: word error rate not measured)")
+        return
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from transcribe import JFK_REFERENCE, word_error_rate
+
+    from archive.settings import Settings
+    from transcripts.engine import Engine, TranscribeOptions
+
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = Engine(Settings(home=Path(tmp), whisper_model=model, whisper_device="cpu"))
+
+        def text(x: np.ndarray) -> str:
+            result = engine.transcribe(x.astype(np.float32), model=model, language="en", options=TranscribeOptions())
+            return " ".join(segment.text for segment in result.segments)
+
+        print(f"word error rate on jfk.flac ({model}): original {word_error_rate(JFK_REFERENCE, text(jfk)):.1%}")
+        for i, key in enumerate(draws):
+            print(f"  disguised, key {i}: {word_error_rate(JFK_REFERENCE, text(voice.disguise(jfk, key))):.1%}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--speakers", type=Path, default=SHARED / "speakers")
+    parser.add_argument("--keys", type=int, default=5, help="key draws the strength and STOI figures average over")
+    parser.add_argument("--skip-speed", action="store_true")
     args = parser.parse_args()
-    speed(args.minutes)
-    strength(args.speakers)
-    intelligibility()
+    if not args.skip_speed:
+        speed(args.minutes)
+    strength(args.speakers, args.keys)
+    intelligibility(args.speakers, args.keys)
 
 
 if __name__ == "__main__":

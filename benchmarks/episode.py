@@ -3,7 +3,7 @@ ducked music beds, crossfades) built by Kuma's studio (pydub windows + two-pass 
 4 encoders) versus one equivalent FFmpeg filter graph run through PyAV (amovie sources,
 acrossfade, ducked beds with volume + adelay + amix, loudnorm for -23 and -16 LUFS, WAV + MP3).
 
-Each side runs in its own subprocess; peak RSS is the child's ru_maxrss.
+Each side runs in its own subprocess; peak RSS is the child's VmHWM (/proc/self/status).
 
     .venv/bin/python benchmarks/episode.py [--minutes 60]
 
@@ -197,8 +197,20 @@ def child(kind: str, folder: Path) -> None:
     start = time.perf_counter()
     result = (run_kuma if kind == "kuma" else run_ffmpeg)(folder, items)
     result["wall_s"] = time.perf_counter() - start
-    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result["peak_rss_mb"] = peak_rss_mb()
     print(json.dumps(result))
+
+
+def peak_rss_mb() -> float:
+    """This process's peak RSS. VmHWM, not ru_maxrss: Linux carries ru_maxrss over exec(), so a
+    child would report its parent's peak (the parent holds the generated inputs for a while)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def measure(kind: str, folder: Path) -> dict:

@@ -6,7 +6,7 @@ Everything here is built only from what the consent decision allows out: redacte
 speaker labels from ``Decision.speaker_label``, theme labels, the producer's titles.
 ``assert_clean`` checks the result against the testimonies' sensitive terms before it is stored.
 
-The transcript writers are minimal local ones (transcripts/ had no export module yet).
+The transcript files are written by ``transcripts.formats`` (the transcription area's writers).
 """
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from datetime import date
 from archive.errors import ConsentRefused
 from archive.timecode import format_timecode
 from studio.mix import Piece, Timeline
+from transcripts import formats
 
 MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
           "novembre", "décembre")
@@ -89,34 +90,21 @@ def stitch_transcript(pieces: list[Piece], timeline: Timeline) -> list[dict]:
 
 
 def transcript_vtt(segments: list[dict]) -> bytes:
-    blocks = ["WEBVTT", ""]
-    for segment in segments:
-        blocks.append(f"{_vtt_time(segment['start'])} --> {_vtt_time(segment['end'])}")
-        speaker = f"<v {segment['speaker']}>" if segment["speaker"] else ""
-        blocks.extend([speaker + segment["text"], ""])
-    return "\n".join(blocks).encode("utf-8")
+    return formats.write_vtt(_cues(segments)).encode("utf-8")
 
 
 def transcript_srt(segments: list[dict]) -> bytes:
-    blocks = []
-    for number, segment in enumerate(segments, 1):
-        blocks.extend([str(number), f"{_srt_time(segment['start'])} --> {_srt_time(segment['end'])}",
-                       segment["text"], ""])
-    return "\n".join(blocks).encode("utf-8")
+    return formats.write_srt(_cues(segments)).encode("utf-8")
 
 
 def transcript_json(segments: list[dict]) -> bytes:
     """Podcasting 2.0 JSON transcript (version 1.0.0)."""
-    return _json({"version": "1.0.0", "segments": [
-        {"speaker": s["speaker"], "startTime": s["start"], "endTime": s["end"], "body": s["text"]} for s in segments]})
+    return formats.write_podcast_json(_cues(segments)).encode("utf-8")
 
 
-def _vtt_time(seconds: float) -> str:
-    return format_timecode(seconds)
-
-
-def _srt_time(seconds: float) -> str:
-    return format_timecode(seconds).replace(".", ",")
+def _cues(segments: list[dict]) -> list:
+    return formats.as_cues([{**segment, "idx": index, "speaker": segment["speaker"] or None}
+                            for index, segment in enumerate(segments)])
 
 
 # --- show notes -------------------------------------------------------------------------------

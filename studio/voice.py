@@ -40,28 +40,38 @@ BLOCK_S = 30.0
 
 
 # --------------------------------------------------------------------------------------- keys
+ENVELOPE_TERMS = 8  # keyed cosine-series terms of the target long-term envelope
+
+
+def _uniforms(secret: str, internal_key: str, label: bytes) -> list[float]:
+    digest = hmac.new(secret.encode(), label + b"\x00" + internal_key.encode(), hashlib.sha256).digest()
+    return [int.from_bytes(digest[i:i + 4], "big") / 2**32 for i in range(0, 32, 4)]
+
+
 @dataclass(frozen=True, repr=False)
 class VoiceKey:
     """The per-testimony disguise parameters. Secret: never printed, logged, stored or exported."""
 
     alpha: float  # McAdams coefficient, uniform in [0.5, 0.9]
-    f0_ratio: float  # target F0 relative to the reference, up or down
-    f0_gamma: float  # F0 contour compression (< 1 flattens the speaker's intonation range)
-    warp: float  # spectral envelope frequency warp (> 1 raises formants)
+    f0_mean: float  # target mean F0 (Hz) the speaker's contour is normalised to
+    f0_spread: float  # target standard deviation of log F0
+    warp: float  # frequency warp of the envelope (> 1 raises formants), same direction as f0_mean
+    tilt: float  # target spectral tilt, dB per octave above 400 Hz
+    shape: tuple[float, ...]  # keyed cosine-series coefficients (dB) of the target envelope
 
     def __repr__(self) -> str:
         return "VoiceKey(<secret>)"
 
     @classmethod
     def derive(cls, secret: str, internal_key: str) -> VoiceKey:
-        digest = hmac.new(secret.encode(), b"kuma-voice-v1\x00" + internal_key.encode(), hashlib.sha256).digest()
-        u = [int.from_bytes(digest[i:i + 8], "big") / 2**64 for i in range(0, 32, 8)]
+        u = _uniforms(secret, internal_key, b"kuma-voice-v2")
+        v = _uniforms(secret, internal_key, b"kuma-voice-v2-envelope")
         up = u[1] >= 0.5
-        spread = (u[1] % 0.5) * 2  # a second uniform draw from the same bytes
-        f0_ratio = 1.15 + 0.25 * spread if up else 0.85 - 0.15 * spread
-        warp = 1.05 + 0.07 * u[3] if up else 0.95 - 0.07 * u[3]
+        f0_mean = 185.0 + 45.0 * u[2] if up else 95.0 + 35.0 * u[2]
+        warp = 1.04 + 0.08 * u[3] if up else 0.96 - 0.08 * u[3]
         return cls(alpha=ALPHA_RANGE[0] + (ALPHA_RANGE[1] - ALPHA_RANGE[0]) * u[0],
-                   f0_ratio=f0_ratio, f0_gamma=0.6 + 0.25 * u[2], warp=warp)
+                   f0_mean=f0_mean, f0_spread=0.10 + 0.08 * u[4], warp=warp, tilt=-9.0 + 3.0 * u[5],
+                   shape=tuple(4.0 * (2 * v[k] - 1) / np.sqrt(k + 1) for k in range(ENVELOPE_TERMS)))
 
 
 # ------------------------------------------------------------------------------ framing helpers
@@ -200,20 +210,55 @@ def pyworld():
     return module
 
 
-F0_REFERENCE = 150.0
 WORLD_FRAME_MS = 10.0
+ANALYSIS_FFT = 1024  # CheapTrick needs 3 periods of the lowest F0 (60 Hz) at 16 kHz
+SYNTHESIS_BINS = 257  # envelopes are resampled to a 512-point FFT for synthesis (32 ms responses)
+F0_FLOOR, F0_CEIL = 60.0, 500.0
+MIN_LOG_F0_SPREAD = 0.06  # a nearly monotone speaker's contour is not blown up beyond this
+SPREAD_BETA = 0.0
+VTLN_EXPONENT = 0.0
+TARGET_SPREAD = 3.5
+CORRECTION_RANGE_DB = (-25.0, 15.0)  # bounds of the envelope correction (band-limited input)
 
 
-def transform_f0(f0: np.ndarray, key: VoiceKey) -> np.ndarray:
-    """Compress the contour toward a keyed target: f0' = r·ref·(f0/ref)^γ (unvoiced frames stay 0)."""
-    voiced = f0 > 0
+def _log_f0_stats(f0: np.ndarray) -> tuple[float, float] | None:
+    """Robust mean and spread of log F0 over voiced frames (median, IQR/1.349: octave errors of
+    the tracker must not set the statistics)."""
+    voiced = np.log(f0[f0 > 0])
+    if len(voiced) < 5:
+        return None
+    q25, q50, q75 = np.percentile(voiced, [25, 50, 75])
+    return q50, max((q75 - q25) / 1.349, MIN_LOG_F0_SPREAD)
+
+
+def normalize_f0(f0: np.ndarray, key: VoiceKey) -> np.ndarray:
+    """Log-F0 z-normalisation of the contour, then the keyed target mean and spread: the speaker's
+    own register and range are discarded, only the shape of the intonation stays."""
+    stats = _log_f0_stats(f0)
     out = np.zeros_like(f0)
-    out[voiced] = key.f0_ratio * F0_REFERENCE * (f0[voiced] / F0_REFERENCE) ** key.f0_gamma
+    if stats is None:
+        return out if not np.any(f0 > 0) else np.where(f0 > 0, key.f0_mean, 0.0)
+    mean, spread = stats
+    voiced = f0 > 0
+    z = np.clip((np.log(f0[voiced]) - mean) / spread, -3.5, 3.5)
+    out[voiced] = np.exp(np.log(key.f0_mean) + key.f0_spread * z)
     return out
 
 
+def target_envelope(key: VoiceKey, bins: int = SYNTHESIS_BINS) -> np.ndarray:
+    """The keyed long-term log envelope (natural log of power) the speaker is normalised to: a
+    long-term-average-speech-spectrum shape (high-pass at 100 Hz, keyed tilt above 400 Hz), a keyed
+    cosine-series colouring, on a frequency axis warped by the key's VTLN factor."""
+    f = np.linspace(0.0, RATE / 2, bins) / key.warp
+    high_pass = 10 * np.log10(f ** 2 / (f ** 2 + 100.0 ** 2) + 1e-12)
+    tilt = key.tilt * np.log2(1 + f / 400.0)
+    phase = np.pi * np.clip(f / (RATE / 2), 0, 1)
+    colour = sum(c * np.cos((k + 1) * phase) for k, c in enumerate(key.shape))
+    return (high_pass + tilt + colour) * (np.log(10) / 10)
+
+
 def warp_envelope(envelope: np.ndarray, factor: float) -> np.ndarray:
-    """Spectral envelope with its frequency axis scaled by ``factor`` (linear interpolation)."""
+    """Envelope rows with their frequency axis scaled by ``factor`` (linear interpolation)."""
     bins = envelope.shape[1]
     source = np.clip(np.arange(bins) / factor, 0, bins - 1)
     low = np.floor(source).astype(int)
@@ -222,23 +267,73 @@ def warp_envelope(envelope: np.ndarray, factor: float) -> np.ndarray:
     return envelope[:, low] * (1 - frac) + envelope[:, high] * frac
 
 
+def _resample_bins(spectra: np.ndarray, bins: int) -> np.ndarray:
+    source = np.linspace(0, spectra.shape[1] - 1, bins)
+    low = np.minimum(source.astype(int), spectra.shape[1] - 2)
+    frac = source - low
+    return spectra[:, low] * (1 - frac) + spectra[:, low + 1] * frac
+
+
+def normalize_envelope(log_envelope: np.ndarray, speech: np.ndarray, key: VoiceKey,
+                       speaker_warp: float = 1.0) -> np.ndarray:
+    """Replace the block's long-term mean log envelope (the speaker's timbre, vocal-tract length
+    and channel) by the keyed target; the frame-to-frame deviations (the phonetic content) are
+    kept, frequency-warped by the key. The speaker's own mean is discarded, so it cannot be put back."""
+    frames = log_envelope[speech] if speech.sum() >= 10 else log_envelope
+    mean = frames.mean(axis=0)
+    deviation = log_envelope - mean
+    if SPREAD_BETA:
+        spread = np.maximum(frames.std(axis=0), 0.5)
+        deviation = deviation * (TARGET_SPREAD / spread) ** SPREAD_BETA
+    deviation = warp_envelope(deviation, key.warp * speaker_warp)
+    target = target_envelope(key, log_envelope.shape[1])
+    # the correction is bounded: a band the recording does not contain (phone line above 3.4 kHz)
+    # must not be boosted into audible noise
+    correction = target - warp_envelope(mean[None], key.warp)[0]
+    freqs = np.linspace(0.0, RATE / 2, log_envelope.shape[1])
+    correction -= np.median(correction[(freqs > 300) & (freqs < 3400)])
+    low, high = (bound * np.log(10) / 10 for bound in CORRECTION_RANGE_DB)
+    return warp_envelope(mean[None], key.warp)[0] + np.clip(correction, low, high) + deviation
+
+
 def world_transform(x: np.ndarray, key: VoiceKey) -> np.ndarray:
-    """Keyed F0 contour transform + envelope warp, resynthesised with WORLD (same length out)."""
+    """Speaker normalisation in the WORLD domain, resynthesised (same length out): the log-F0
+    contour and the long-term envelope are mapped to the key's target voice."""
     x = np.asarray(x, dtype=np.float64)
     if len(x) < FRAME or not np.any(np.abs(x) > 1e-6):
         return x.astype(np.float32)
     world = pyworld()
-    f0, times = world.dio(x, RATE, frame_period=WORLD_FRAME_MS, f0_floor=60.0, f0_ceil=500.0)
+    f0, times = world.dio(x, RATE, frame_period=WORLD_FRAME_MS, f0_floor=F0_FLOOR, f0_ceil=F0_CEIL, speed=2)
     f0 = world.stonemask(x, f0, times, RATE)
-    envelope = world.cheaptrick(x, f0, times, RATE)
-    aperiodicity = world.d4c(x, f0, times, RATE)
-    envelope = np.ascontiguousarray(warp_envelope(envelope, key.warp))
-    y = world.synthesize(transform_f0(f0, key), envelope, aperiodicity, RATE, WORLD_FRAME_MS)
+    envelope = world.cheaptrick(x, f0, times, RATE, f0_floor=F0_FLOOR, fft_size=ANALYSIS_FFT)
+    aperiodicity = _aperiodicity(world, x, f0, times)
+    log_envelope = np.log(_resample_bins(envelope, SYNTHESIS_BINS) + 1e-16)
+    energy = log_envelope.max(axis=1)
+    speech = (f0 > 0) | (energy > np.percentile(energy, 90) - np.log(1e3))  # within 30 dB of loud frames
+    stats = _log_f0_stats(f0)
+    speaker_warp = 1.0 if stats is None else np.exp(VTLN_EXPONENT * (np.log(key.f0_mean) - stats[0]))
+    envelope = np.exp(normalize_envelope(log_envelope, speech, key, speaker_warp))
+    y = world.synthesize(normalize_f0(f0, key), np.ascontiguousarray(envelope),
+                         np.ascontiguousarray(_resample_bins(aperiodicity, SYNTHESIS_BINS)), RATE, WORLD_FRAME_MS)
     y = np.resize(y, len(x)) if len(y) < len(x) else y[:len(x)]
     rms_in, rms_out = np.sqrt(np.mean(x * x)), np.sqrt(np.mean(y * y))
     if rms_out > 0:
         y = y * (rms_in / rms_out)
     return y.astype(np.float32)
+
+
+def _aperiodicity(world, x: np.ndarray, f0: np.ndarray, times: np.ndarray) -> np.ndarray:
+    """D4C on every other frame, linearly interpolated in time (aperiodicity changes slowly; D4C
+    is the costliest analysis step)."""
+    coarse = world.d4c(x, np.ascontiguousarray(f0[::2]), np.ascontiguousarray(times[::2]), RATE,
+                       fft_size=ANALYSIS_FFT)
+    out = np.empty((len(f0), coarse.shape[1]))
+    out[::2] = coarse
+    odd = out[1::2]
+    following = coarse[1:len(odd) + 1]
+    odd[:len(following)] = 0.5 * (coarse[:len(following)] + following)
+    odd[len(following):] = coarse[-1]
+    return out
 
 
 # ------------------------------------------------------------------------------- streaming

@@ -32,9 +32,12 @@ def anonymize(
 ) -> None:
     """Build the anonymized rendition (disguised voice, bleeps, redacted transcript) for review."""
     archive = context.archive()
+    if not ids and not pending:
+        raise InputError("indiquez des identifiants ou --pending")
     targets = list(ids or []) + (stage.pending(archive) if pending else [])
     if not targets:
-        raise InputError("indiquez des identifiants ou --pending")
+        console.print("Rien à anonymiser : toutes les versions anonymisées sont à jour.")
+        return
     results = _run(archive, list(dict.fromkeys(targets)), context.settings().actor)
     failed = [r for r in results if r.status == "failed"]
     console.print(f"{len(results)} témoignage(s) : "
