@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -94,6 +94,23 @@ class Archive:
         from archive.store import MediaStore
 
         return MediaStore(self.settings.media_path)
+
+    def release_media(self, shas: Iterable[str]) -> list[str]:
+        """Remove from the store the files no MediaAsset refers to any more (after a rebuild replaced
+        them, or after a failed write). Returns what was removed."""
+        from sqlalchemy import select
+
+        from archive.models import MediaAsset
+
+        candidates = set(shas)
+        if not candidates:
+            return []
+        with self.session() as session:
+            referenced = set(session.scalars(select(MediaAsset.sha256).where(MediaAsset.sha256.in_(candidates))))
+        released = sorted(candidates - referenced)
+        for sha in released:
+            self.store.remove(sha)
+        return released
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -78,15 +78,14 @@ def ingest_file(archive: Archive, path: Path, *, metadata: IntakeMetadata | None
 def _ingest(archive: Archive, path: Path, metadata: IntakeMetadata | None, actor: str) -> IngestResult:
     settings = archive.settings
     store = archive.store
-    added: list[str] = []  # files this attempt put in the store: removed again unless committed
+    added: list[str] = []  # files this attempt put in the store: released again unless committed
     temp = store.temp_path(".flac")
     try:
         try:
             original = store.put_file(path)  # hashes while copying: the original is read once
         except OSError as exc:
             raise AudioError(f"{path.name} : lecture impossible ({exc.strerror})") from exc
-        if original.created:
-            added.append(original.sha256)
+        added.append(original.sha256)
         with archive.session() as session:
             existing = session.scalar(select(Testimony).where(Testimony.source_sha256 == original.sha256))
             if existing is not None:
@@ -101,8 +100,7 @@ def _ingest(archive: Archive, path: Path, metadata: IntakeMetadata | None, actor
         with archive.session() as session:
             metadata.check_themes(set(session.scalars(select(Theme.slug))), path.name)
             working_file = store.adopt(temp)
-            if working_file.created:
-                added.append(working_file.sha256)
+            added.append(working_file.sha256)
             testimony = _record(session, path, metadata, info, working, original, working_file,
                                 settings.working_sample_rate, actor)
             result = IngestResult(path, "ingested", testimony.public_id, working.duration)
@@ -110,8 +108,7 @@ def _ingest(archive: Archive, path: Path, metadata: IntakeMetadata | None, actor
         return result
     finally:
         temp.unlink(missing_ok=True)
-        for orphan in added:
-            store.remove(orphan)
+        archive.release_media(added)
 
 
 def _check_duration(path: Path, duration: float, settings) -> None:

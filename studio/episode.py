@@ -446,6 +446,21 @@ def _record(archive: Archive, planned: Plan, stamp: str, outputs: list[Output], 
             loudness: dict, actor: str) -> BuildResult:
     store = archive.store
     rundown = planned.rundown
+    replaced: list[str] = []  # the previous build's files, released once the new one is committed
+    added: list[str] = []  # this build's files, released again if it cannot be committed
+    try:
+        result = _store_build(archive, planned, stamp, outputs, texts, loudness, actor, replaced, added)
+    except BaseException:
+        archive.release_media(added)
+        raise
+    archive.release_media(replaced)
+    return result
+
+
+def _store_build(archive: Archive, planned: Plan, stamp: str, outputs: list[Output], texts: dict[str, bytes],
+                 loudness: dict, actor: str, replaced: list[str], added: list[str]) -> BuildResult:
+    store = archive.store
+    rundown = planned.rundown
     with archive.session() as session:
         _recheck_consent(session, planned)
         episode = _find(session, planned) or Episode(programme=planned.programme, number=rundown.number)
@@ -462,26 +477,31 @@ def _record(archive: Archive, planned: Plan, stamp: str, outputs: list[Output], 
         session.add(episode)
         session.flush()
         for asset in session.scalars(select(MediaAsset).where(MediaAsset.episode_id == episode.id)):
+            replaced.append(asset.sha256)
             session.delete(asset)
         episode.testimonies = [EpisodeTestimony(testimony_id=tid, rendition_id=rid)
                                for tid, rid in sorted(planned.renditions.items())]
         for output in outputs:
             stored = store.adopt(output.path)
+            added.append(stored.sha256)
             session.add(MediaAsset(episode_id=episode.id, kind=MediaKind.EPISODE, role=output.role,
                                    sha256=stored.sha256, size=stored.size, format=output.format, codec=output.codec,
                                    sample_rate=output.sample_rate, channels=output.channels,
                                    duration=planned.timeline.duration, bitrate=output.bitrate))
         for role, data in texts.items():
             stored = store.put_bytes(data)
+            added.append(stored.sha256)
             session.add(MediaAsset(episode_id=episode.id, kind=MediaKind.EPISODE, role=role, sha256=stored.sha256,
                                    size=stored.size, format=TEXT_ROLES[role].rsplit(".", 1)[1]))
         cover = store.put_bytes(planned.cover)
+        added.append(cover.sha256)
         session.add(MediaAsset(episode_id=episode.id, kind=MediaKind.EPISODE, role="cover", sha256=cover.sha256,
                                size=cover.size, format="png" if planned.cover.startswith(b"\x89PNG") else "jpeg"))
         audit.record(session, actor, "episode.build", target=episode.slug,
                      testimonies=sorted(planned.testimonies.values()), fingerprint=stamp)
         session.flush()
-        return BuildResult(episode.id, episode.slug, True, episode.duration, loudness)
+        result = BuildResult(episode.id, episode.slug, True, episode.duration, loudness)
+    return result
 
 
 def _recheck_consent(session, planned: Plan) -> None:

@@ -161,40 +161,52 @@ def _demo_sounds(folder: Path) -> None:
 
 
 def demo_step(demo) -> None:
-    """Build a short episode from the approved demo testimonies, with every rendition and a radio pack."""
+    """Build a public episode (testimonies allowed online) and a radio-only one, with a radio pack."""
     demo.console.print("[bold]4. Émission[/] : conducteur, montage, niveaux, encodages, chapitres, paquet radio")
     from archive.consent import Use, decide
     from archive.testimonies import get
 
     candidates = demo.notes.get("anonymized") or demo.public_ids
     with demo.archive.session() as session:
-        ready = [pid for pid in candidates if decide(get(session, pid), Use.BROADCAST).allowed]
-    if not ready:
+        broadcast = [pid for pid in candidates if decide(get(session, pid), Use.BROADCAST).allowed]
+        online = [pid for pid in broadcast if decide(get(session, pid), Use.ONLINE).allowed]
+    if not broadcast:
         demo.console.print("  aucun témoignage approuvé pour la diffusion : étape sautée")
         return
     folder = demo.home / "studio"
     _demo_sounds(folder / "sons")
-    items = [{"type": "jingle", "file": "sons/jingle.flac", "title": "Générique", "fade_out": 1.0},
-             {"type": "host", "file": "sons/animation.flac", "title": "Présentation", "crossfade": 0.5}]
-    for number, public_id in enumerate(ready[:2]):
-        if number:
-            items.append({"type": "bed", "file": "sons/nappe.flac", "title": "Intermède", "duration": 4,
-                          "duck": 15, "fade_in": 1.0, "fade_out": 1.5})
-        items.append({"type": "excerpt", "testimony": public_id, "in": 0, "out": 20,
-                      "title": f"Témoignage {number + 1}"})
-    items.append({"type": "jingle", "file": "sons/jingle.flac", "title": "Fin", "crossfade": 0.5})
-    rundown = {"number": 1, "title": "Ce qu'on ne nous avait pas dit", "date": "2026-11-27", "language": "fr",
-               "description": "Des voix de retour au Mali racontent le voyage et l'arrivée.", "public": True,
-               "items": items}
-    _clip_outs(demo, rundown)
-    path = folder / "episode-001.yaml"
-    path.write_text(yaml.safe_dump(rundown, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    result = build_episode(demo.archive, path, public=_all_online(demo, ready[:2]), actor="demo")
-    demo.console.print(f"  conducteur : {path}\n  épisode {result.slug} — {result.duration:.1f} s", soft_wrap=True)
-    print_loudness(result.loudness, demo.console)
+    plans = [(2, "Revenir, et après ?", broadcast[:2], False)]
+    if online:
+        plans.insert(0, (1, "Ce qu'on ne nous avait pas dit", online[:1], True))
+    for number, title, public_ids, public in plans:
+        result = _demo_episode(demo, folder, number, title, public_ids, public)
     pack_path = make_pack(demo.archive, result.episode_id, demo.home / "paquets", actor="demo")
     demo.console.print(f"  paquet radio : {pack_path}", soft_wrap=True)
     demo.notes["episode"] = {"id": result.episode_id, "slug": result.slug, "pack": str(pack_path)}
+
+
+def _demo_episode(demo, folder: Path, number: int, title: str, public_ids: list[str], public: bool):
+    items = [{"type": "jingle", "file": "sons/jingle.flac", "title": "Générique", "fade_out": 1.0},
+             {"type": "host", "file": "sons/animation.flac", "title": "Présentation", "crossfade": 0.5}]
+    for index, public_id in enumerate(public_ids):
+        if index:
+            items.append({"type": "bed", "file": "sons/nappe.flac", "title": "Intermède", "duration": 4,
+                          "duck": 15, "fade_in": 1.0, "fade_out": 1.5})
+        items.append({"type": "excerpt", "testimony": public_id, "in": 0, "out": 20,
+                      "title": f"Témoignage {index + 1}"})
+    items.append({"type": "jingle", "file": "sons/jingle.flac", "title": "Fin", "crossfade": 0.5})
+    rundown = {"number": number, "title": title, "date": f"2026-11-{20 + 7 * (number - 1):02d}", "language": "fr",
+               "description": "Des voix de retour au Mali racontent le voyage et l'arrivée.", "public": public,
+               "items": items}
+    _clip_outs(demo, rundown)
+    path = folder / f"episode-{number:03d}.yaml"
+    path.write_text(yaml.safe_dump(rundown, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    result = build_episode(demo.archive, path, public=public, actor="demo")
+    audience = "public (internet et radios)" if public else "radios partenaires seulement"
+    demo.console.print(f"  conducteur : {path}\n  épisode {result.slug} — {result.duration:.1f} s — {audience}",
+                       soft_wrap=True)
+    print_loudness(result.loudness, demo.console)
+    return result
 
 
 def _clip_outs(demo, rundown: dict) -> None:
@@ -207,11 +219,3 @@ def _clip_outs(demo, rundown: dict) -> None:
             if item["type"] == "excerpt":
                 audio = decide(get(session, item["testimony"]), Use.BROADCAST).rendition.audio
                 item["out"] = round(min(item["out"], audio.duration or item["out"]), 2)
-
-
-def _all_online(demo, public_ids: list[str]) -> bool:
-    from archive.consent import Use, decide
-    from archive.testimonies import get
-
-    with demo.archive.session() as session:
-        return all(decide(get(session, pid), Use.ONLINE).allowed for pid in public_ids)

@@ -170,6 +170,23 @@ def test_rebuild_is_skipped_then_byte_identical(built):
     assert after == before  # content addresses: the same sha256, byte for byte
 
 
+def test_a_changed_rebuild_releases_the_previous_files(built):
+    from sqlalchemy import select
+
+    from archive.models import MediaAsset
+
+    archive, result, rundown, (first, second) = built
+    old = asset_path(archive, result.episode_id, "podcast")  # its ID3 tags carry the title
+    data = yaml.safe_load(rundown.read_text(encoding="utf-8"))
+    data["title"] = "Partir, revenir (nouvelle version)"
+    rundown.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    assert build_episode(archive, rundown).built
+    assert not old.exists()
+    with archive.session() as session:
+        expected = set(session.scalars(select(MediaAsset.sha256)))
+    assert archive.store.verify(expected).ok  # nothing missing, no orphan left behind
+
+
 # --- refusals --------------------------------------------------------------------------------
 
 def test_no_broadcast_consent_refused(archive, seed_testimony, studio_files):
