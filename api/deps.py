@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from archive.consent import Use
 from archive.db import Archive
-from archive.errors import InputError, KumaError, NotFound
+from archive.errors import Forbidden, InputError, NotFound, Unauthorized
 from archive.models import ApiKey, Role, utcnow
 
 TOKEN_PREFIX = "kuma_"
@@ -30,18 +30,6 @@ TESTIMONY_ACCESS: dict[Role, tuple[Use, bool]] = {
     Role.PRODUCER: (Use.PROCESS, False),
     Role.ADVOCATE: (Use.ADVOCACY, True),
 }
-
-
-class Unauthorized(KumaError):
-    code = "unauthorized"
-    exit_code = 2
-    http_status = 401
-
-
-class Forbidden(KumaError):
-    code = "forbidden"
-    exit_code = 5
-    http_status = 403
 
 
 # --- keys ---------------------------------------------------------------------------------

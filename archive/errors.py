@@ -7,6 +7,8 @@
     │   ├── AudioError            undecodable, empty, silent, too long
     │   └── RundownError          an invalid episode rundown
     ├── NotFound                  unknown testimony, episode, key...
+    ├── Unauthorized              no API key, or an invalid or revoked one
+    ├── Forbidden                 the caller's role may not do this
     ├── ConsentRefused            the consent policy said no (carries the reason)
     ├── ReviewRequired            an anonymized rendition is not approved yet
     ├── IntegrityError            stored media does not match its checksum
@@ -56,6 +58,18 @@ class NotFound(KumaError):
     code = "not_found"
     exit_code = 4
     http_status = 404
+
+
+class Unauthorized(KumaError):
+    code = "unauthorized"
+    exit_code = 2
+    http_status = 401
+
+
+class Forbidden(KumaError):
+    code = "forbidden"
+    exit_code = 5
+    http_status = 403
 
 
 class ConsentRefused(KumaError):

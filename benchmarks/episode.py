@@ -114,7 +114,7 @@ def run_ffmpeg(folder: Path, items: list[dict]) -> dict:
         movie.link_to(convert)
         return convert
 
-    chain, position, beds, previous_length = None, 0.0, [], 0.0
+    chain, position, beds = None, 0.0, []
     from archive.audio import probe
 
     for item in items:
@@ -138,7 +138,6 @@ def run_ffmpeg(folder: Path, items: list[dict]) -> dict:
             chain = fade
             position -= item.get("crossfade", 0.0)
         position += length
-        previous_length = length
     inputs = [chain]
     for start, name in beds:
         node = source(name)

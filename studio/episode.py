@@ -444,8 +444,6 @@ def _complete(archive: Archive, episode: Episode) -> bool:
 
 def _record(archive: Archive, planned: Plan, stamp: str, outputs: list[Output], texts: dict[str, bytes],
             loudness: dict, actor: str) -> BuildResult:
-    store = archive.store
-    rundown = planned.rundown
     replaced: list[str] = []  # the previous build's files, released once the new one is committed
     added: list[str] = []  # this build's files, released again if it cannot be committed
     try:

@@ -20,12 +20,12 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from api import schemas
-from api.deps import Caller, Forbidden, get_archive, get_caller, get_session, reads_testimonies
+from api.deps import Caller, get_archive, get_caller, get_session, reads_testimonies
 from archive import audit, search
 from archive.audio import encode_chunks, iter_decode, probe
 from archive.consent import Use, current_rendition, decide, preferred_transcript
 from archive.db import Archive
-from archive.errors import InputError, NotFound, ReviewRequired
+from archive.errors import Forbidden, InputError, NotFound, ReviewRequired
 from archive.models import Episode, MediaAsset, MediaKind, Role, Testimony
 from archive.testimonies import get as get_testimony
 from archive.timecode import format_timecode

@@ -85,6 +85,7 @@ def test_stage_is_idempotent_and_deterministic(archive, testimony):
         t = get(session, testimony)
         t.sensitive_terms[:] = [s for s in t.sensitive_terms if s.term != "merci"]
     fourth = stage.anonymize(archive, testimony)
+    assert fourth.status == "created"
     with archive.session() as session:
         assert current_rendition(get(session, testimony)).audio.sha256 == sha  # same input, same key: same bytes
 

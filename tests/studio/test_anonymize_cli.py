@@ -15,7 +15,6 @@ from api import context
 from api.cli import main
 from archive.audio import decode, encode
 from archive.consent import Use, decide
-from archive.db import Archive
 from archive.models import Segment, Transcript, Word
 from archive.testimonies import get
 

@@ -1,7 +1,6 @@
 """`kuma transcribe` and `kuma transcript ...` through the real CLI, and the demo step."""
 from __future__ import annotations
 
-import io
 import json
 import shutil
 
