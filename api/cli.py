@@ -27,7 +27,7 @@ for module in (archive_cmds, transcripts, anonymize, pipeline, episodes, feeds, 
 
 @app.command()
 def demo(home: str = typer.Option("kuma-demo", help="Data directory of the demo archive (recreated).")) -> None:
-    """Build a fresh demo archive from the bundled sample testimonies, end to end."""
+    """Construire une archive de démonstration complète à partir des témoignages d'exemple."""
     from api.demo import run_demo
 
     run_demo(home)

@@ -30,7 +30,7 @@ def anonymize(
     ids: list[str] = typer.Argument(None, help="Identifiants des témoignages (T-000001 …)."),
     pending: bool = typer.Option(False, "--pending", help="Tous les témoignages sans version anonymisée à jour."),
 ) -> None:
-    """Build the anonymized rendition (disguised voice, bleeps, redacted transcript) for review."""
+    """Préparer la version anonymisée (voix déguisée, passages masqués, texte caviardé) pour relecture."""
     archive = context.archive()
     if not ids and not pending:
         raise InputError("indiquez des identifiants ou --pending")
@@ -72,7 +72,7 @@ def review_show(
     no_audio: bool = typer.Option(False, "--no-audio", help="Ne pas écrire de fichier d'écoute."),
     as_json: bool = typer.Option(False, "--json", help="Sortie JSON."),
 ) -> None:
-    """List every redaction with timecode and context, and write a short review audio file."""
+    """Lister chaque passage masqué avec son minutage et son contexte, et écrire un court fichier d'écoute."""
     archive = context.archive()
     with archive.session() as session:
         testimony = get(session, public_id)
@@ -109,7 +109,7 @@ def review_add_term(
     kind: str = typer.Option("name", "--kind", help="name, place, phone ou other."),
     run: bool = typer.Option(True, "--run/--no-run", help="Refaire la version anonymisée tout de suite."),
 ) -> None:
-    """Add a sensitive term; the rendition goes back to review."""
+    """Ajouter un terme sensible ; la version anonymisée repart en relecture."""
     if kind not in TERM_KINDS:
         raise InputError(f"type inconnu {kind!r} (attendu : {', '.join(TERM_KINDS)})")
     _change_terms(public_id, run, lambda session, t, actor: stage.add_term(session, t, term, kind, actor))
@@ -121,7 +121,7 @@ def review_ignore(
     term: str = typer.Argument(..., help="Mot masqué à tort (faux positif), tel qu'affiché dans « retiré »."),
     run: bool = typer.Option(True, "--run/--no-run", help="Refaire la version anonymisée tout de suite."),
 ) -> None:
-    """Mark a detection as a false positive; the rendition goes back to review."""
+    """Marquer une détection comme fausse alerte ; la version anonymisée repart en relecture."""
     _change_terms(public_id, run, lambda session, t, actor: stage.ignore_term(session, t, term, actor))
 
 
@@ -141,7 +141,7 @@ def _change_terms(public_id: str, run: bool, change) -> None:
 
 @review_app.command("approve")
 def review_approve(public_id: str = typer.Argument(..., help="Identifiant du témoignage.")) -> None:
-    """Approve the current anonymized rendition: from now on it may leave the archive (per consent)."""
+    """Approuver la version anonymisée actuelle : elle peut désormais sortir de l'archive (selon le consentement)."""
     archive = context.archive()
     with archive.session() as session:
         testimony = get(session, public_id)
@@ -155,7 +155,7 @@ def review_export(
     fmt: str = typer.Option("vtt", "--format", help=f"Format : {', '.join(formats.FORMATS)}."),
     out: Path | None = typer.Option(None, "--out", help="Fichier de sortie (défaut : sortie standard)."),
 ) -> None:
-    """Write the redacted transcript of the current rendition (pending or approved)."""
+    """Écrire la transcription caviardée de la version actuelle (en attente ou approuvée)."""
     archive = context.archive()
     with archive.session() as session:
         testimony = get(session, public_id)

@@ -35,7 +35,7 @@ def ingest(
     paths: list[Path] = typer.Argument(..., help="Fichiers audio ou dossiers (parcourus récursivement)."),
     meta: Path | None = typer.Option(None, "--meta", help="Métadonnées (YAML/JSON) pour tous les fichiers, au lieu des fichiers voisins."),
 ) -> None:
-    """Ingest recordings: store the original, a clean working copy, metadata and consent."""
+    """Ingérer des enregistrements : original intact, copie de travail propre, métadonnées et consentement."""
     archive = context.archive()
     files, _ = collect_files(paths)
     durations = {path: quick_duration(path) for path in files}
@@ -85,7 +85,7 @@ def _summary(results: list[IngestResult]) -> None:
 
 
 def verify() -> None:
-    """Re-hash every stored file; report missing, altered and unreferenced files (non-zero exit)."""
+    """Revérifier chaque fichier stocké ; signaler les fichiers manquants, altérés ou orphelins (code de sortie non nul)."""
     archive = context.archive()
     with archive.session() as session:
         expected = set(session.scalars(select(MediaAsset.sha256)))
@@ -128,7 +128,7 @@ def list_testimonies(
     use: Use | None = typer.Option(None, help="Seulement ceux que le consentement autorise pour cet usage."),
     as_json: bool = typer.Option(False, "--json", help="Sortie JSON."),
 ) -> None:
-    """List testimonies with their stage status and what their consent allows."""
+    """Lister les témoignages, l'état de chaque étape et ce que leur consentement permet."""
     archive = context.archive()
     with archive.session() as session:
         query = select(Testimony).order_by(Testimony.id)
@@ -163,7 +163,7 @@ def _matches(testimony: Testimony, status: str | None, use: Use | None) -> bool:
 
 @testimonies_app.command("show")
 def show_testimony(public_id: str, as_json: bool = typer.Option(False, "--json", help="Sortie JSON.")) -> None:
-    """Show one testimony: metadata, media, consent, stages."""
+    """Afficher un témoignage : métadonnées, médias, consentement, étapes."""
     archive = context.archive()
     with archive.session() as session:
         testimony = get(session, public_id)
@@ -192,7 +192,7 @@ def consent_record(record) -> dict[str, Any]:
 
 @consent_app.command("show")
 def consent_show(public_id: str, as_json: bool = typer.Option(False, "--json", help="Sortie JSON.")) -> None:
-    """Show a testimony's consent history (latest version rules) and what it allows now."""
+    """Afficher l'historique du consentement (la dernière version fait foi) et ce qu'il permet maintenant."""
     archive = context.archive()
     with archive.session() as session:
         testimony = get(session, public_id)
@@ -235,7 +235,7 @@ def consent_set(
     method: str | None = typer.Option(None, help="Comment (oral enregistré, écrit…)."),
     note: str | None = typer.Option(None, help="Remarque."),
 ) -> None:
-    """Record a new consent version (the previous ones are kept)."""
+    """Enregistrer une nouvelle version du consentement (les précédentes sont conservées)."""
     changes = {k: v for k, v in {
         "archive": _flag(archive_, "archive"), "advocacy": _flag(advocacy, "advocacy"),
         "broadcast": _flag(broadcast, "broadcast"), "online": _flag(online, "online"),
@@ -252,7 +252,7 @@ def consent_set(
 
 @consent_app.command("withdraw")
 def consent_withdraw(public_id: str, note: str | None = typer.Option(None, help="Remarque.")) -> None:
-    """Withdraw consent: every use is refused from now on and public artifacts are taken down."""
+    """Retirer le consentement : tout usage est refusé désormais et les publications sont retirées."""
     archive = context.archive()
     with archive.session() as session:
         record = withdraw(session, get(session, public_id), context.settings().actor, note)

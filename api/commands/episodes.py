@@ -31,7 +31,7 @@ def build(
                                        help="Épisode public (flux en ligne) ou réservé aux radios ; défaut : le conducteur."),
     force: bool = typer.Option(False, "--force", help="Reconstruire même si rien n'a changé."),
 ) -> None:
-    """Validate a rundown, then mix, master and encode the episode with its side files."""
+    """Valider un conducteur, puis monter, mastériser et encoder l'émission avec ses fichiers annexes."""
     archive = context.archive()
     try:
         result = _build_with_progress(archive, rundown, public, force)
@@ -87,7 +87,7 @@ def _summary(episode: Episode) -> dict:
 
 @episode_app.command("list")
 def list_episodes(as_json: bool = typer.Option(False, "--json", help="Sortie JSON.")) -> None:
-    """List built episodes."""
+    """Lister les émissions construites."""
     with context.archive().session() as session:
         rows = [_summary(e) for e in session.query(Episode).order_by(Episode.date.desc(), Episode.number.desc())]
     if as_json:
@@ -105,7 +105,7 @@ def list_episodes(as_json: bool = typer.Option(False, "--json", help="Sortie JSO
 @episode_app.command("show")
 def show(ref: str = typer.Argument(..., help="Identifiant, slug de l'épisode."),
          as_json: bool = typer.Option(False, "--json", help="Sortie JSON.")) -> None:
-    """Show an episode: cue sheet, loudness figures, files."""
+    """Afficher une émission : conducteur minuté, niveaux sonores, fichiers."""
     with context.archive().session() as session:
         episode = episode_by_ref(session, ref)
         data = {**_summary(episode), "description": episode.description, "cue": episode.cue,
@@ -132,7 +132,7 @@ def show(ref: str = typer.Argument(..., help="Identifiant, slug de l'épisode.")
 @episode_app.command("pack")
 def pack(ref: str = typer.Argument(..., help="Identifiant ou slug de l'épisode."),
          output: Path = typer.Option(Path("."), "--output", "-o", help="Dossier (ou fichier .zip) de sortie.")) -> None:
-    """Write the radio pack (zip) for stations without internet; consent is checked again."""
+    """Écrire le paquet radio (zip) pour les stations sans internet ; le consentement est revérifié."""
     path = make_pack(context.archive(), ref, output, actor=context.settings().actor)
     console.print(f"Paquet radio : {path} ({path.stat().st_size / 1e6:.1f} Mo)")
 

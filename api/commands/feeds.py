@@ -25,7 +25,7 @@ def register(app: typer.Typer) -> None:
 
 
 def publish(json_output: bool = typer.Option(False, "--json", help="Résultat en JSON.")) -> None:
-    """Build the feeds from current consent and switch the public directory to them atomically."""
+    """Construire les flux selon le consentement actuel et basculer le répertoire public d'un coup."""
     archive = context.archive()
     result = _publish_with_progress(archive)
     if json_output:
@@ -52,7 +52,7 @@ def radios_add(
     slug: str | None = typer.Option(None, help="Identifiant ASCII (par défaut : tiré du nom)."),
     json_output: bool = typer.Option(False, "--json", help="Résultat en JSON."),
 ) -> None:
-    """Register a partner radio and print its private feed URL (shown only once)."""
+    """Enregistrer une radio partenaire et afficher l'adresse de son flux privé (affichée une seule fois)."""
     archive = context.archive()
     with archive.session() as session:
         station, token = radio_registry.add(session, name, slug=slug, actor=context.settings().actor)
@@ -68,7 +68,7 @@ def radios_add(
 
 @radios_app.command("list")
 def radios_list(json_output: bool = typer.Option(False, "--json", help="Liste en JSON.")) -> None:
-    """List partner radios (tokens are never shown again)."""
+    """Lister les radios partenaires (les jetons ne sont jamais réaffichés)."""
     with context.archive().session() as session:
         rows = [{"slug": s.slug, "name": s.name, "created_at": s.created_at, "revoked_at": s.revoked_at}
                 for s in radio_registry.stations(session)]
@@ -84,7 +84,7 @@ def radios_list(json_output: bool = typer.Option(False, "--json", help="Liste en
 
 @radios_app.command("revoke")
 def radios_revoke(slug: str = typer.Argument(..., help="Identifiant de la radio.")) -> None:
-    """Revoke a radio's token; the feeds are republished so that it stops working at once."""
+    """Révoquer le jeton d'une radio ; les flux sont republiés pour qu'il cesse de fonctionner aussitôt."""
     archive = context.archive()
     with archive.session() as session:
         station = radio_registry.revoke(session, slug, actor=context.settings().actor)

@@ -26,7 +26,7 @@ def register(app: typer.Typer) -> None:
 
 
 def process() -> None:
-    """Run every processing stage, in order, over the testimonies that are not up to date."""
+    """Lancer toutes les étapes de traitement, dans l'ordre, sur les témoignages qui ne sont pas à jour."""
     failures = []
     for name, run in PIPELINE:
         console.rule(name)

@@ -39,7 +39,7 @@ def transcribe(
     force: bool = typer.Option(False, "--force", help="Refaire même une transcription à jour (nouvelle version)."),
     batch_size: int = typer.Option(None, "--batch-size", help="Pipeline par lots (plus rapide, moins d'options) ; 0 : séquentiel."),
 ) -> None:
-    """Transcribe testimonies with faster-whisper (resumable; one commit per testimony)."""
+    """Transcrire les témoignages avec faster-whisper (reprise possible ; un enregistrement par témoignage)."""
     archive = context.archive()
     settings = context.settings()
     overrides = {} if batch_size is None else {"batch_size": batch_size}
@@ -111,7 +111,7 @@ def export(
     output: Path | None = typer.Option(None, "-o", "--output", help="Fichier de sortie (défaut : la sortie standard)."),
     version: int | None = typer.Option(None, "--version", help="Une version précise (défaut : la version retenue)."),
 ) -> None:
-    """Export the preferred transcript (latest human, else latest ASR). Internal: not redacted."""
+    """Exporter la transcription de référence (dernière humaine, sinon automatique). Usage interne : non caviardée."""
     archive = context.archive()
     with archive.session() as session:
         text = export_transcript(session, get(session, public_id), fmt, actor=context.settings().actor,
@@ -129,7 +129,7 @@ def import_(
     file: Path = typer.Argument(..., help="Transcription corrigée : VTT, SRT ou TXT."),
     fmt: str | None = typer.Option(None, "--format", "-f", help="vtt, srt ou txt (défaut : d'après le fichier)."),
 ) -> None:
-    """Import a corrected transcript as a new human version (the ASR versions are kept)."""
+    """Importer une transcription corrigée comme nouvelle version humaine (les versions automatiques sont conservées)."""
     archive = context.archive()
     with archive.session() as session:
         testimony = get(session, public_id)
@@ -143,7 +143,7 @@ def show(
     public_id: str = typer.Argument(..., help="Identifiant du témoignage."),
     as_json: bool = typer.Option(False, "--json", help="Sortie JSON."),
 ) -> None:
-    """Show a testimony's transcript versions, stage status and theme suggestions."""
+    """Afficher les versions de transcription, l'état de l'étape et les thèmes suggérés."""
     archive = context.archive()
     with archive.session() as session:
         testimony = get(session, public_id)
