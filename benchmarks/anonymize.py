@@ -11,7 +11,9 @@
    attacker), disguised/disguised with the same key ("lazy-informed", as specified) and with each
    utterance under its own key (what two different testimonies of one person would give).
    Target: ignorant and lazy-informed EER ≥ 35 %.
-3. The word error rate of disguised vs original speech (KUMA_BENCH_MODEL) is not measured yet.
+3. Intelligibility: STOI (pystoi, dev extra) of disguised vs original speech on speakers/ and
+   jfk.flac; with KUMA_BENCH_MODEL (a local faster-whisper model), the word error rate on jfk.flac
+   through transcripts.engine, original and disguised.
 """
 from __future__ import annotations
 
@@ -27,8 +29,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from archive.audio import decode, encode  # noqa: E402
-from studio import bleep, voice  # noqa: E402
+from archive.audio import decode, encode
+from studio import bleep, voice
 
 SHARED = ROOT.parent / "shared" / "media"
 
@@ -57,20 +59,20 @@ def speed(minutes: float) -> None:
     seconds = len(x) / voice.RATE
     key = voice.VoiceKey.derive("bench", "testimony")
     block = int(voice.BLOCK_S * voice.RATE)
-    chunks = lambda: (x[i:i + block] for i in range(0, len(x), block))  # noqa: E731
+    chunks = lambda: (x[i:i + block] for i in range(0, len(x), block))
     spans = [(t, t + 0.5) for t in np.arange(5.0, seconds, 20.0)]
     rows = {
         "McAdams (LPC pole warp)": lambda: sum(len(c) for c in voice.blockwise(
             chunks(), lambda b: voice.mcadams(b, key.alpha), block=block, margin=voice.FRAME)),
-        "WORLD F0 + envelope warp": lambda: sum(len(c) for c in voice.blockwise(
-            chunks(), lambda b: voice.world_transform(b, key), block=block, margin=voice.RATE // 2, fade=320)),
+        "WORLD speaker normalisation": lambda: sum(len(c) for c in voice.blockwise(
+            chunks(), lambda b: voice.world_transform(b, key), block=block, margin=voice.RATE // 2, fade=voice.RATE // 50)),
         "bleeps (one per 20 s)": lambda: sum(len(c) for c in bleep.bleep_stream(chunks(), spans, rate=voice.RATE)),
     }
     print(f"\n== speed on {seconds / 60:.0f} min of 16 kHz speech (target ≥ 20× real time) ==")
     for name, fn in rows.items():
         elapsed = timed(fn)
         print(f"{name:<28} {elapsed:7.1f} s   {seconds / elapsed:6.1f}× real time")
-    elapsed, total = stage_time(x)
+    elapsed, _ = stage_time(x)
     print(f"{'whole stage (kuma anonymize)':<28} {elapsed:7.1f} s   {seconds / elapsed:6.1f}× real time"
           f"   (decode + disguise + bleeps + FLAC + store)")
 

@@ -1,4 +1,4 @@
-"""Voice disguise: McAdams-coefficient LPC pole warping, then a keyed WORLD source/envelope transform.
+"""Voice disguise: McAdams-coefficient LPC pole warping, then keyed speaker normalisation with WORLD.
 
 Both transforms are keyed per testimony by :class:`VoiceKey`, derived with HMAC-SHA256 from the
 archive's secret key and the testimony's *internal* key (never its public id), so the
@@ -9,10 +9,14 @@ parameters can neither be looked up nor recomputed from anything that leaves the
    re-filtered through the warped all-pole filter, overlap-add, frame energy restored.
    Analysis and synthesis use square-root Hann windows (product: Hann, 50 % overlap sums to 1),
    so α = 1 reproduces the input exactly.
-2. WORLD (pyworld): the F0 contour is compressed toward a keyed target (f0' = r·ref·(f0/ref)^γ)
-   and the spectral envelope frequency axis is warped by a keyed factor (a VTLN-like warp), then
-   the voice is resynthesised from WORLD's pulse/noise excitation, which also removes the
-   speaker's own glottal source that the McAdams residual still carries.
+2. WORLD (pyworld) speaker normalisation: the speaker's statistics are *replaced*, not shifted.
+   Log F0 is z-normalised (robust median/IQR) and given the key's target mean and spread; the
+   log spectral envelope's per-bin mean over the loud frames (timbre, average resonances,
+   channel) is replaced by a keyed target envelope and the spread of its deviations by a fixed
+   one; the deviations (the phonetic content) are frequency-warped by the key; pause frames get
+   one keyed floor (room noise and hum go). Resynthesis from WORLD's pulse/noise excitation also
+   removes the glottal source that the McAdams residual still carries. The statistics are
+   computed per block (30 s plus context), so long files keep bounded memory.
 
 Everything is vectorised over frames; long recordings stream through :func:`blockwise` with
 bounded memory. Nothing here loops over samples of the signal in Python.
@@ -215,9 +219,11 @@ ANALYSIS_FFT = 1024  # CheapTrick needs 3 periods of the lowest F0 (60 Hz) at 16
 SYNTHESIS_BINS = 257  # envelopes are resampled to a 512-point FFT for synthesis (32 ms responses)
 F0_FLOOR, F0_CEIL = 60.0, 500.0
 MIN_LOG_F0_SPREAD = 0.06  # a nearly monotone speaker's contour is not blown up beyond this
-SPREAD_BETA = 0.0
-VTLN_EXPONENT = 0.0
-TARGET_SPREAD = 3.5
+DIO_SPEED = 2  # DIO on a 8 kHz decimation; StoneMask then refines F0 on the full-rate signal
+TARGET_SPREAD = 3.5  # per-bin standard deviation of the log envelope over loud frames (≈ 15 dB)
+SPREAD_GAIN_RANGE = (0.5, 2.0)
+QUIET_DB = 25.0
+DB = np.log(10) / 10  # one decibel of power in natural-log units
 CORRECTION_RANGE_DB = (-25.0, 15.0)  # bounds of the envelope correction (band-limited input)
 
 
@@ -254,7 +260,7 @@ def target_envelope(key: VoiceKey, bins: int = SYNTHESIS_BINS) -> np.ndarray:
     tilt = key.tilt * np.log2(1 + f / 400.0)
     phase = np.pi * np.clip(f / (RATE / 2), 0, 1)
     colour = sum(c * np.cos((k + 1) * phase) for k, c in enumerate(key.shape))
-    return (high_pass + tilt + colour) * (np.log(10) / 10)
+    return (high_pass + tilt + colour) * DB
 
 
 def warp_envelope(envelope: np.ndarray, factor: float) -> np.ndarray:
@@ -268,54 +274,68 @@ def warp_envelope(envelope: np.ndarray, factor: float) -> np.ndarray:
 
 
 def _resample_bins(spectra: np.ndarray, bins: int) -> np.ndarray:
+    step = (spectra.shape[1] - 1) / (bins - 1)
+    if step == int(step):  # 513 → 257 bins: every other bin
+        return np.ascontiguousarray(spectra[:, ::int(step)])
     source = np.linspace(0, spectra.shape[1] - 1, bins)
     low = np.minimum(source.astype(int), spectra.shape[1] - 2)
     frac = source - low
     return spectra[:, low] * (1 - frac) + spectra[:, low + 1] * frac
 
 
-def normalize_envelope(log_envelope: np.ndarray, speech: np.ndarray, key: VoiceKey,
-                       speaker_warp: float = 1.0) -> np.ndarray:
-    """Replace the block's long-term mean log envelope (the speaker's timbre, vocal-tract length
-    and channel) by the keyed target; the frame-to-frame deviations (the phonetic content) are
-    kept, frequency-warped by the key. The speaker's own mean is discarded, so it cannot be put back."""
-    frames = log_envelope[speech] if speech.sum() >= 10 else log_envelope
+def normalize_envelope(log_envelope: np.ndarray, loud: np.ndarray, key: VoiceKey) -> np.ndarray:
+    """Speaker normalisation of the log envelope (frames × bins), per frequency bin: the mean over
+    the loud frames (the speaker's timbre, vocal-tract resonances on average, channel) is replaced
+    by the keyed target, the spread of the frame-to-frame deviations by a fixed one, and the
+    deviations (the phonetic content) are frequency-warped by the key. The speaker's own statistics
+    are discarded, so nothing in the output can put them back."""
+    frames = log_envelope[loud] if loud.sum() >= 10 else log_envelope
     mean = frames.mean(axis=0)
-    deviation = log_envelope - mean
-    if SPREAD_BETA:
-        spread = np.maximum(frames.std(axis=0), 0.5)
-        deviation = deviation * (TARGET_SPREAD / spread) ** SPREAD_BETA
-    deviation = warp_envelope(deviation, key.warp * speaker_warp)
-    target = target_envelope(key, log_envelope.shape[1])
+    gain = np.clip(TARGET_SPREAD / np.maximum(frames.std(axis=0), 1e-3), *SPREAD_GAIN_RANGE)
+    # an outlier frame (a tracker error, the edge of the block) must not be blown up: deviations
+    # are capped at what the loud frames reach, plus 6 dB
+    deviation = np.minimum(log_envelope - mean, np.percentile(frames - mean, 99, axis=0) + 6 * DB)
+    deviation = warp_envelope(deviation * gain, key.warp)
+    warped_mean = warp_envelope(mean[None], key.warp)[0]
     # the correction is bounded: a band the recording does not contain (phone line above 3.4 kHz)
     # must not be boosted into audible noise
-    correction = target - warp_envelope(mean[None], key.warp)[0]
+    correction = target_envelope(key, log_envelope.shape[1]) - warped_mean
     freqs = np.linspace(0.0, RATE / 2, log_envelope.shape[1])
     correction -= np.median(correction[(freqs > 300) & (freqs < 3400)])
-    low, high = (bound * np.log(10) / 10 for bound in CORRECTION_RANGE_DB)
-    return warp_envelope(mean[None], key.warp)[0] + np.clip(correction, low, high) + deviation
+    low, high = (bound * DB for bound in CORRECTION_RANGE_DB)
+    return warped_mean + np.clip(correction, low, high) + deviation
+
+
+def replace_quiet_frames(log_envelope: np.ndarray, key: VoiceKey) -> np.ndarray:
+    """Frames more than QUIET_DB below the loud ones (pauses: room noise, hum, distant voices —
+    the recording place and device) get one keyed floor envelope instead."""
+    level = log_envelope.max(axis=1)
+    floor = np.percentile(level, 90) - QUIET_DB * DB
+    quiet = level < floor
+    target = target_envelope(key, log_envelope.shape[1])
+    out = log_envelope.copy()
+    out[quiet] = target - target.max() + floor - 10 * DB
+    return out
 
 
 def world_transform(x: np.ndarray, key: VoiceKey) -> np.ndarray:
     """Speaker normalisation in the WORLD domain, resynthesised (same length out): the log-F0
-    contour and the long-term envelope are mapped to the key's target voice."""
+    contour and the envelope statistics are mapped to the key's target voice."""
     x = np.asarray(x, dtype=np.float64)
     if len(x) < FRAME or not np.any(np.abs(x) > 1e-6):
         return x.astype(np.float32)
     world = pyworld()
-    f0, times = world.dio(x, RATE, frame_period=WORLD_FRAME_MS, f0_floor=F0_FLOOR, f0_ceil=F0_CEIL, speed=2)
+    f0, times = world.dio(x, RATE, frame_period=WORLD_FRAME_MS, f0_floor=F0_FLOOR, f0_ceil=F0_CEIL, speed=DIO_SPEED)
     f0 = world.stonemask(x, f0, times, RATE)
     envelope = world.cheaptrick(x, f0, times, RATE, f0_floor=F0_FLOOR, fft_size=ANALYSIS_FFT)
-    aperiodicity = _aperiodicity(world, x, f0, times)
+    aperiodicity = _resample_bins(_aperiodicity(world, x, f0, times), SYNTHESIS_BINS)
     log_envelope = np.log(_resample_bins(envelope, SYNTHESIS_BINS) + 1e-16)
-    energy = log_envelope.max(axis=1)
-    speech = (f0 > 0) | (energy > np.percentile(energy, 90) - np.log(1e3))  # within 30 dB of loud frames
-    stats = _log_f0_stats(f0)
-    speaker_warp = 1.0 if stats is None else np.exp(VTLN_EXPONENT * (np.log(key.f0_mean) - stats[0]))
-    envelope = np.exp(normalize_envelope(log_envelope, speech, key, speaker_warp))
-    y = world.synthesize(normalize_f0(f0, key), np.ascontiguousarray(envelope),
-                         np.ascontiguousarray(_resample_bins(aperiodicity, SYNTHESIS_BINS)), RATE, WORLD_FRAME_MS)
-    y = np.resize(y, len(x)) if len(y) < len(x) else y[:len(x)]
+    level = log_envelope.max(axis=1)
+    loud = level >= np.quantile(level, 0.3)
+    log_envelope = replace_quiet_frames(normalize_envelope(log_envelope, loud, key), key)
+    y = world.synthesize(normalize_f0(f0, key), np.ascontiguousarray(np.exp(log_envelope)),
+                         np.ascontiguousarray(aperiodicity), RATE, WORLD_FRAME_MS)
+    y = np.pad(y[:len(x)], (0, max(0, len(x) - len(y))))
     rms_in, rms_out = np.sqrt(np.mean(x * x)), np.sqrt(np.mean(y * y))
     if rms_out > 0:
         y = y * (rms_in / rms_out)
@@ -404,7 +424,7 @@ def mfcc(x: np.ndarray, rate: int = RATE, *, coefficients: int = 20, bands: int 
     count = (len(x) - size) // hop + 1
     frames = np.lib.stride_tricks.as_strided(x, (count, size), (x.strides[0] * hop, x.strides[0])) * np.hamming(size)
     power = np.abs(np.fft.rfft(frames, nfft)) ** 2
-    mel = lambda f: 2595 * np.log10(1 + f / 700)  # noqa: E731
+    mel = lambda f: 2595 * np.log10(1 + f / 700)
     edges = 700 * (10 ** (np.linspace(mel(60), mel(rate / 2), bands + 2) / 2595) - 1)
     bins = np.fft.rfftfreq(nfft, 1 / rate)
     lower, centre, upper = edges[:-2, None], edges[1:-1, None], edges[2:, None]
