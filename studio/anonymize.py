@@ -180,6 +180,7 @@ def pending(archive: Archive) -> list[str]:
 
 # ------------------------------------------------------------------------------ review gate
 def current_or_raise(testimony: Testimony) -> Rendition:
+    decide(testimony, Use.PROCESS).require()  # withdrawn or no consent: say so, not "re-run anonymize"
     rendition = current_rendition(testimony)
     if rendition is None:
         raise ReviewRequired(f"{testimony.public_id} : aucune version anonymisée à jour (lancez « kuma anonymize "

@@ -176,3 +176,16 @@ def test_no_transcript_waits_and_no_consent_is_refused(archive, make_audio):
         assert get(session, waiting).stage("anonymize").reason == stage.WAITING_TRANSCRIPT
         assert session.query(Rendition).count() == 0
     assert stage.pending(archive) == []
+
+
+def test_review_of_a_withdrawn_testimony_is_refused_with_the_reason(archive, testimony):
+    from archive.errors import ConsentRefused
+    from archive.testimonies import withdraw
+
+    stage.anonymize(archive, testimony)
+    with archive.session() as session:
+        withdraw(session, get(session, testimony), "test")
+    with archive.session() as session:
+        with pytest.raises(ConsentRefused, match="retiré"):
+            stage.current_or_raise(get(session, testimony))
+    assert stage.anonymize(archive, testimony).status == "refused"
