@@ -115,7 +115,9 @@ def build_family(spec: FeedSpec, episodes: list[FeedEpisode], catalog: Catalog, 
     current, older = ordered[-size:] if ordered else [], ordered[:-size] if len(ordered) > size else []
     pages = [older[i:i + size] for i in range(0, len(older), size)]
     urls = Urls(settings)
-    stamp = _content_date(catalog)
+    # dated from what this family shows, so a public feed never reveals a radio-only episode's date
+    taken_down = [t for t in catalog.taken_down if spec.kind == "radio" or t.public]
+    stamp = _content_date(episodes, taken_down)
     documents = []
     for number, items in enumerate(pages, start=1):
         paging = [("current", urls.feed(spec))]
@@ -228,7 +230,7 @@ def takedown_json(catalog: Catalog, settings: Settings) -> bytes:
     payload = {
         "version": 1,
         "description": "Épisodes retirés après un retrait de consentement : supprimez ces fichiers et ne les diffusez plus.",
-        "updated": _iso(_content_date(catalog)),
+        "updated": _iso(_content_date(catalog.episodes, catalog.taken_down)),
         "episodes": [
             {"slug": item.slug, "guid": item.guid, "taken_down_at": _iso(item.taken_down_at),
              "files": list(item.files),
@@ -256,8 +258,8 @@ def truncate_bytes(text: str, limit: int) -> str:
     return encoded[: limit - 3].decode("utf-8", "ignore") + "…"
 
 
-def _content_date(catalog: Catalog) -> datetime:
-    moments = [e.published for e in catalog.episodes] + [t.taken_down_at for t in catalog.taken_down]
+def _content_date(episodes: list[FeedEpisode], taken_down: list) -> datetime:
+    moments = [e.published for e in episodes] + [t.taken_down_at for t in taken_down]
     return max(moments, default=EPOCH).astimezone(timezone.utc).replace(microsecond=0)
 
 

@@ -91,6 +91,7 @@ class TakenDown:
     guid: str
     taken_down_at: datetime
     files: tuple[str, ...]
+    public: bool  # was meant for the public feeds too
 
 
 @dataclass
@@ -129,7 +130,7 @@ def load(session: Session, *, actor: str = "kuma", now: datetime | None = None) 
             audit.record(session, actor, "feed.takedown", target=episode.slug)
         if episode.taken_down_at is not None:
             catalog.taken_down.append(TakenDown(ascii_name(episode.slug), item_guid(episode.slug), episode.taken_down_at,
-                                                tuple(m.name for m in media)))
+                                                tuple(m.name for m in media), episode.public))
             continue
         if not any(m.is_audio for m in media):
             continue  # not built yet

@@ -33,6 +33,19 @@ def test_episode_without_online_consent_never_public(archive, seed_testimony, ma
     assert public_media == {"demystification-0003"}
 
 
+def test_public_feed_dates_never_reveal_a_radio_only_episode(archive, seed_testimony, make_episode):
+    from datetime import date
+
+    ok = seed_testimony()
+    make_episode(1, [ok], title="En ligne", day=date(2025, 3, 1))
+    make_episode(2, [ok], title="Réservé aux radios", public=False, day=date(2025, 6, 1))
+    publish(archive)
+    public = feedparser.parse(feed_bytes(archive.settings, "podcast/feed.xml")).feed
+    radio = feedparser.parse(feed_bytes(archive.settings, "radio/feed.xml")).feed
+    assert public.updated_parsed[:3] == (2025, 3, 1)
+    assert radio.updated_parsed[:3] == (2025, 6, 1)
+
+
 def test_withdrawal_removes_from_every_feed_and_blocks_media(archive, seed_testimony, make_episode):
     keep, leave = seed_testimony(), seed_testimony()
     make_episode(1, [keep], title="Reste")
