@@ -48,9 +48,7 @@ def probe(path: Path) -> AudioInfo:
     """Read the container header. Raises AudioError for anything that is not decodable audio."""
     try:
         with av.open(str(path)) as container:
-            if not container.streams.audio:
-                raise AudioError(f"{Path(path).name} : aucun flux audio")
-            stream = container.streams.audio[0]
+            stream = _audio_stream(container, path)
             ctx = stream.codec_context
             duration = _stream_duration(container, stream)
             tags = {**dict(container.metadata), **dict(stream.metadata)}
@@ -69,6 +67,15 @@ def probe(path: Path) -> AudioInfo:
         raise AudioError(f"{Path(path).name} : fichier audio illisible ({_short(exc)})") from exc
 
 
+def _audio_stream(container, path: Path):
+    """The first audio stream, set to decode with FFmpeg's threads; AudioError when there is none."""
+    if not container.streams.audio:
+        raise AudioError(f"{Path(path).name} : aucun flux audio")
+    stream = container.streams.audio[0]
+    stream.thread_type = "AUTO"
+    return stream
+
+
 def _stream_duration(container, stream) -> float:
     if stream.duration is not None and stream.time_base is not None:
         return float(stream.duration * stream.time_base)
@@ -82,10 +89,7 @@ def iter_decode(path: Path, *, rate: int | None = None, channels: int | None = 1
     layout = {1: "mono", 2: "stereo", None: None}[channels]
     try:
         with av.open(str(path)) as container:
-            if not container.streams.audio:
-                raise AudioError(f"{Path(path).name} : aucun flux audio")
-            stream = container.streams.audio[0]
-            stream.thread_type = "AUTO"
+            stream = _audio_stream(container, path)
             resampler = av.AudioResampler(format="flt", layout=layout, rate=rate, frame_size=frame_size or None)
             for frame in container.decode(stream):
                 for out in resampler.resample(frame):
@@ -184,10 +188,7 @@ def transcode(source: Path, destination: Path, *, rate: int, fmt: str = "flac",
     written = 0
     try:
         with av.open(str(source)) as src:
-            if not src.streams.audio:
-                raise AudioError(f"{Path(source).name} : aucun flux audio")
-            stream = src.streams.audio[0]
-            stream.thread_type = "AUTO"
+            stream = _audio_stream(src, source)
             with av.open(str(destination), "w", format=MUXERS.get(fmt, fmt), options={"fflags": "+bitexact"}) as dst:
                 # 4608-sample FLAC blocks (the largest the FLAC subset allows at <= 48 kHz): a quarter
                 # of the default 1152's encode calls, whose per-call overhead dominates at 16 kHz mono.
