@@ -21,6 +21,7 @@ class Settings(BaseSettings):
     offline: bool = Field(default=True, description="Never touch the network (models must be local).")
     max_duration_s: float = Field(default=4 * 3600, description="Longest recording accepted at ingest, in seconds.")
     min_audio_dbfs: float = Field(default=-60.0, description="Recordings whose loudest second is quieter than this are rejected as silent.")
+    ingest_jobs: int = Field(default=0, ge=0, description="Worker processes for a batch ingest (0: one per CPU core).")
     working_sample_rate: int = Field(default=16000, description="Sample rate of the clean working copy (mono FLAC).")
     secret_key: str = Field(default="", description="Secret mixed into per-testimony keys (voice disguise). Generated into <home>/secret.key when empty.")
     actor: str = Field(default_factory=lambda: os.environ.get("USER", "kuma"), description="Name written in the audit log for CLI actions.")
@@ -85,6 +86,10 @@ class Settings(BaseSettings):
         if value % 1000 or value < 8000:
             raise ValueError("must be a multiple of 1000 Hz, at least 8000 (e.g. 48000)")
         return value
+
+    @property
+    def ingest_workers(self) -> int:
+        return self.ingest_jobs or os.cpu_count() or 1
 
     @property
     def media_path(self) -> Path:

@@ -9,6 +9,7 @@ import hashlib
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -140,14 +141,18 @@ class MediaStore:
             if path.is_file() and len(path.name) == 64:
                 yield path.name
 
-    def clean_temp(self) -> int:
-        """Remove temp files left by an interrupted write. Returns how many."""
+    def clean_temp(self, older_than_s: float = 6 * 3600) -> int:
+        """Remove temp files left by an interrupted write. Returns how many.
+
+        Only files untouched for ``older_than_s``: another process may be writing the recent ones."""
         tmp = self.root / "tmp"
         removed = 0
         if tmp.exists():
+            limit = time.time() - older_than_s
             for path in tmp.iterdir():
-                path.unlink(missing_ok=True)
-                removed += 1
+                if path.stat().st_mtime <= limit:
+                    path.unlink(missing_ok=True)
+                    removed += 1
         return removed
 
     def verify(self, expected: Iterable[str], progress=None) -> VerifyReport:

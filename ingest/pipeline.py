@@ -6,22 +6,26 @@ same batch again finishes it and skips what is already in (same sha256).
 """
 from __future__ import annotations
 
+import multiprocessing
 import secrets
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError as DBIntegrityError
 
 from archive import audit
-from archive.audio import probe
+from archive.audio import AudioInfo, probe
 from archive.db import Archive
 from archive.errors import AudioError, KumaError, MetadataError
 from archive.models import MediaAsset, MediaKind, SensitiveTerm, StageState, Testimony, Theme
-from archive.store import Stored
+from archive.settings import Settings
+from archive.store import MediaStore, Stored, sha256_file
 from archive.testimonies import add_consent, public_id_for, set_stage
 from ingest.sidecar import SIDECAR_SUFFIXES, IntakeMetadata, find_sidecar, load_metadata
-from ingest.working import make_working_copy
+from ingest.working import WorkingCopy, make_working_copy
 
 AUDIO_SUFFIXES = (".wav", ".mp3", ".m4a", ".aac", ".mp4", ".ogg", ".oga", ".opus", ".webm", ".amr", ".flac", ".3gp")
 
@@ -53,43 +57,118 @@ def collect_files(paths: Iterable[Path]) -> tuple[list[Path], list[IngestResult]
 
 
 def ingest_paths(archive: Archive, paths: Iterable[Path], *, meta: Path | None = None, actor: str = "kuma",
-                 on_start: Callable[[Path], None] | None = None,
+                 jobs: int = 1, on_start: Callable[[Path], None] | None = None,
                  on_done: Callable[[IngestResult], None] | None = None) -> Iterator[IngestResult]:
+    """Ingest files and folders, in order. With ``jobs`` > 1 the file work (copy, decode, working
+    copy) runs ahead in that many worker processes; records are still written here, one
+    transaction per file, in file order (so public ids follow the files)."""
     files, problems = collect_files(paths)
     yield from problems
     archive.store.clean_temp()
     shared_meta = load_metadata(meta) if meta else None
-    for path in files:
-        if on_start:
-            on_start(path)
-        result = ingest_file(archive, path, metadata=shared_meta, actor=actor)
+    if jobs > 1 and len(files) > 1:
+        results = _ingest_parallel(archive, files, shared_meta, actor, jobs, on_start)
+    else:
+        results = (_ingest_one(archive, path, shared_meta, actor, on_start) for path in files)
+    for result in results:
         if on_done:
             on_done(result)
         yield result
 
 
+def _ingest_one(archive: Archive, path: Path, metadata, actor: str, on_start) -> IngestResult:
+    if on_start:
+        on_start(path)
+    return ingest_file(archive, path, metadata=metadata, actor=actor)
+
+
 def ingest_file(archive: Archive, path: Path, *, metadata: IntakeMetadata | None = None, actor: str = "kuma") -> IngestResult:
+    path = Path(path)
     try:
-        return _ingest(archive, Path(path), metadata, actor)
+        return _existing(archive, path, _sha(path)) or commit(archive, prepare(archive.settings, path, metadata), actor)
     except KumaError as exc:
-        return IngestResult(Path(path), "failed", reason=str(exc))
+        return IngestResult(path, "failed", reason=str(exc))
 
 
-def _ingest(archive: Archive, path: Path, metadata: IntakeMetadata | None, actor: str) -> IngestResult:
-    settings = archive.settings
-    store = archive.store
-    added: list[str] = []  # files this attempt put in the store: released again unless committed
+def _ingest_parallel(archive: Archive, files: list[Path], metadata, actor: str, jobs: int,
+                     on_start) -> Iterator[IngestResult]:
+    context = multiprocessing.get_context("spawn")  # workers start clean: no inherited database connections
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        queued: list[tuple[Path, Future | IngestResult | None]] = []
+        seen: set[str] = set()
+        for path in files:
+            try:
+                sha = _sha(path)
+                work = _existing(archive, path, sha)
+            except KumaError as exc:
+                work = IngestResult(path, "failed", reason=str(exc))
+            if work is None and sha not in seen:
+                seen.add(sha)
+                work = pool.submit(prepare, archive.settings, path, metadata)
+            # left None: a copy of a file earlier in the batch, ingested (as a duplicate) after it
+            queued.append((path, work))
+        try:
+            for index, (path, work) in enumerate(queued):
+                if on_start:
+                    on_start(path)
+                if isinstance(work, Future):
+                    yield _commit_future(archive, path, work, actor)
+                    queued[index] = (path, None)
+                elif work is None:
+                    yield ingest_file(archive, path, metadata=metadata, actor=actor)
+                else:
+                    yield work
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+            for _path, work in queued:  # interrupted: prepared files nobody will record
+                if isinstance(work, Future) and not work.cancelled() and work.exception() is None:
+                    discard(archive, work.result())
+
+
+def _commit_future(archive: Archive, path: Path, future: Future, actor: str) -> IngestResult:
+    try:
+        return commit(archive, future.result(), actor)
+    except KumaError as exc:
+        return IngestResult(path, "failed", reason=str(exc))
+
+
+def _sha(path: Path) -> str:
+    try:
+        return sha256_file(path)
+    except OSError as exc:
+        raise AudioError(f"{path.name} : lecture impossible ({exc.strerror})") from exc
+
+
+def _existing(archive: Archive, path: Path, sha: str) -> IngestResult | None:
+    """The "duplicate" result when this recording is in the archive already."""
+    with archive.session() as session:
+        existing = session.scalar(select(Testimony).where(Testimony.source_sha256 == sha))
+        if existing is None:
+            return None
+        return IngestResult(path, "duplicate", existing.public_id, existing.duration, "déjà ingéré")
+
+
+@dataclass
+class Prepared:
+    """A recording's file work, done and checked, waiting to be recorded (picklable: workers return it)."""
+
+    path: Path
+    metadata: IntakeMetadata
+    info: AudioInfo
+    original: Stored
+    working: WorkingCopy  # its path is a temp file inside the store
+
+
+def prepare(settings: Settings, path: Path, metadata: IntakeMetadata | None) -> Prepared:
+    """Everything but the database: store the original, probe, decode, write and check the working copy."""
+    store = MediaStore(settings.media_path)
     temp = store.temp_path(".flac")
+    original = None
     try:
         try:
-            original = store.put_file(path)  # hashes while copying: the original is read once
+            original = store.put_file(path)  # hashes while copying
         except OSError as exc:
             raise AudioError(f"{path.name} : lecture impossible ({exc.strerror})") from exc
-        added.append(original.sha256)
-        with archive.session() as session:
-            existing = session.scalar(select(Testimony).where(Testimony.source_sha256 == original.sha256))
-            if existing is not None:
-                return IngestResult(path, "duplicate", existing.public_id, existing.duration, "déjà ingéré")
         if original.size == 0:
             raise AudioError(f"{path.name} : fichier vide")
         metadata = metadata or load_metadata(find_sidecar(path))
@@ -97,18 +176,41 @@ def _ingest(archive: Archive, path: Path, metadata: IntakeMetadata | None, actor
         _check_duration(path, info.duration, settings)
         working = make_working_copy(path, temp, rate=settings.working_sample_rate)
         _check_audio(path, working.duration, working.loudest_second_dbfs, settings)
-        with archive.session() as session:
-            metadata.check_themes(set(session.scalars(select(Theme.slug))), path.name)
-            working_file = store.adopt(temp)
-            added.append(working_file.sha256)
-            testimony = _record(session, path, metadata, info, working, original, working_file,
-                                settings.working_sample_rate, actor)
-            result = IngestResult(path, "ingested", testimony.public_id, working.duration)
+        return Prepared(path, metadata, info, original, working)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        if original is not None and original.created:
+            store.remove(original.sha256)  # nobody else stored it: it is ours to take back
+        raise
+
+
+def commit(archive: Archive, prepared: Prepared, actor: str) -> IngestResult:
+    """Record a prepared recording in one transaction; on any failure its files are released."""
+    path, store = prepared.path, archive.store
+    added = [prepared.original.sha256]
+    try:
+        try:
+            with archive.session() as session:
+                prepared.metadata.check_themes(set(session.scalars(select(Theme.slug))), path.name)
+                working_file = store.adopt(prepared.working.path)
+                added.append(working_file.sha256)
+                testimony = _record(session, prepared, working_file, archive.settings.working_sample_rate, actor)
+                result = IngestResult(path, "ingested", testimony.public_id, prepared.working.duration)
+        except DBIntegrityError:
+            # another process recorded the same recording meanwhile: it is in, once
+            duplicate = _existing(archive, path, prepared.original.sha256)
+            if duplicate is None:
+                raise
+            return duplicate
         added.clear()  # committed: the files now belong to the record
         return result
     finally:
-        temp.unlink(missing_ok=True)
         archive.release_media(added)
+
+
+def discard(archive: Archive, prepared: Prepared) -> None:
+    prepared.working.path.unlink(missing_ok=True)
+    archive.release_media([prepared.original.sha256])
 
 
 def _check_duration(path: Path, duration: float, settings) -> None:
@@ -124,8 +226,9 @@ def _check_audio(path: Path, duration: float, loudest_dbfs: float, settings) -> 
         raise AudioError(f"{path.name} : enregistrement silencieux (niveau max {loudest_dbfs:.0f} dBFS)")
 
 
-def _record(session, path: Path, metadata: IntakeMetadata, info, working, original: Stored, working_file: Stored,
-            rate: int, actor: str) -> Testimony:
+def _record(session, prepared: Prepared, working_file: Stored, rate: int, actor: str) -> Testimony:
+    path, metadata, info, working, original = (prepared.path, prepared.metadata, prepared.info,
+                                               prepared.working, prepared.original)
     themes = [session.get(Theme, slug) for slug in metadata.themes]
     testimony = Testimony(
         internal_key=secrets.token_hex(32),

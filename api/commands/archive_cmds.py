@@ -34,6 +34,7 @@ def register(app: typer.Typer) -> None:
 def ingest(
     paths: list[Path] = typer.Argument(..., help="Fichiers audio ou dossiers (parcourus récursivement)."),
     meta: Path | None = typer.Option(None, "--meta", help="Métadonnées (YAML/JSON) pour tous les fichiers, au lieu des fichiers voisins."),
+    jobs: int | None = typer.Option(None, "--jobs", "-j", min=1, help="Processus en parallèle (défaut : KUMA_INGEST_JOBS, sinon un par cœur)."),
 ) -> None:
     """Ingérer des enregistrements : original intact, copie de travail propre, métadonnées et consentement."""
     archive = context.archive()
@@ -53,7 +54,7 @@ def ingest(
             _print_result(result)
 
         for result in ingest_paths(archive, paths, meta=meta, actor=context.settings().actor,
-                                   on_start=on_start, on_done=on_done):
+                                   jobs=jobs or context.settings().ingest_workers, on_start=on_start, on_done=on_done):
             if result.status == "failed" and result.path not in durations:
                 _print_result(result)
             results.append(result)

@@ -1,6 +1,7 @@
 import hashlib
 import os
 import stat
+import time
 
 import pytest
 
@@ -59,8 +60,11 @@ def test_open_missing_media_is_a_named_error(store):
         store.open("f" * 64)
 
 
-def test_clean_temp_removes_interrupted_writes(store):
+def test_clean_temp_removes_interrupted_writes_but_not_fresh_ones(store):
     leftover = store.temp_path(".flac")
     leftover.write_bytes(b"half")
+    old = time.time() - 7 * 3600
+    os.utime(leftover, (old, old))
+    in_progress = store.temp_path(".flac")  # another process is writing it right now
     assert store.clean_temp() == 1
-    assert not leftover.exists()
+    assert not leftover.exists() and in_progress.exists()

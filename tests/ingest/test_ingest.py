@@ -186,3 +186,44 @@ def test_interrupted_batch_leaves_nothing_half_done_and_resumes(archive, make_au
     statuses = sorted(r.status for r in ingest_paths(archive, [folder]))
     assert statuses == ["duplicate", "ingested", "ingested"]
     assert count(archive, models.Testimony) == 3
+
+
+def test_parallel_batch_gives_the_same_archive_as_one_by_one(archive, make_audio, tmp_path):
+    folder = tmp_path / "batch"
+    for n, fmt in enumerate(["wav", "ogg", "mp3", "m4a"]):
+        make_audio(f"{n}.{fmt}", folder=folder, seed=n, sidecar={"consent": FULL_CONSENT, "sensitive_terms": [f"Nom{n}"]})
+    (folder / "copie.wav").write_bytes((folder / "0.wav").read_bytes())  # same recording twice in one batch
+    (folder / "cassé.mp3").write_bytes(b"nope")
+    results = list(ingest_paths(archive, [folder], jobs=2))
+    assert sorted(r.status for r in results) == ["duplicate", "failed", "ingested", "ingested", "ingested", "ingested"]
+    assert count(archive, models.Testimony) == 4 and count(archive, SensitiveTerm) == 4
+    with archive.session() as session:
+        expected = set(session.scalars(select(MediaAsset.sha256)))
+    assert archive.store.verify(expected).ok
+    again = list(ingest_paths(archive, [folder], jobs=2))
+    assert sorted(r.status for r in again) == ["duplicate"] * 5 + ["failed"]
+
+
+def test_interrupted_parallel_batch_leaves_no_orphan_and_resumes(archive, make_audio, tmp_path, monkeypatch):
+    folder = tmp_path / "batch"
+    for n in range(4):
+        make_audio(f"{n}.wav", folder=folder, seed=n, sidecar={"consent": FULL_CONSENT})
+    real_record = pipeline._record
+    calls = {"n": 0}
+
+    def crash_on_second(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt  # Ctrl-C while workers have prepared files waiting to be recorded
+        return real_record(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "_record", crash_on_second)
+    with pytest.raises(KeyboardInterrupt):
+        list(ingest_paths(archive, [folder], jobs=2))
+    assert count(archive, models.Testimony) == 1
+    with archive.session() as session:
+        expected = set(session.scalars(select(MediaAsset.sha256)))
+    assert archive.store.verify(expected).ok  # the prepared-but-unrecorded files were released
+    monkeypatch.setattr(pipeline, "_record", real_record)
+    statuses = [r.status for r in ingest_paths(archive, [folder], jobs=2)]
+    assert statuses == ["duplicate", "ingested", "ingested", "ingested"]
