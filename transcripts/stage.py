@@ -105,7 +105,19 @@ class Transcriber:
 
     def run(self, public_id: str, *, force: bool = False, progress: Progress | None = None) -> TranscribeResult:
         """Transcribe one testimony. Never raises for a per-testimony failure (it is recorded);
-        raises ConfigError when the model itself is unusable (every testimony would fail)."""
+        raises ConfigError when the main model is unusable (every testimony would fail). A missing
+        per-language model (KUMA_LANGUAGE_MODELS) fails only the testimonies in that language."""
+        try:
+            return self._run(public_id, force, progress)
+        except ConfigError as exc:
+            with self.archive.session() as session:
+                testimony = get(session, public_id)
+                if resolve_language(self.settings, testimony.language).model == self.settings.whisper_model:
+                    raise
+                set_stage(session, testimony, STAGE, StageState.FAILED, reason=str(exc)[:2000])
+                return TranscribeResult(testimony.public_id, "failed", testimony.duration, str(exc))
+
+    def _run(self, public_id: str, force: bool, progress: Progress | None) -> TranscribeResult:
         with self.archive.session() as session:
             testimony = get(session, public_id)
             early = self._check(session, testimony, force)

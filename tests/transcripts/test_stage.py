@@ -110,6 +110,26 @@ def test_language_model_mapping_sends_bambara_to_its_own_model(asr_archive, inge
         assert transcript.language == "bm" and transcript.model == str(tiny_model.resolve())
 
 
+def test_missing_language_model_fails_only_that_language(asr_archive, ingest_testimony):
+    asr_archive.settings = asr_archive.settings.model_copy(update={"language_models": {"bm": "/nonexistent/bambara"}})
+    bambara = ingest_testimony(asr_archive, seconds=3, language="bm")
+    french = ingest_testimony(asr_archive, seconds=3, language="fr")
+    results = {r.public_id: r for r in _transcriber(asr_archive).run_many([bambara, french])}
+    assert results[bambara].status == "failed" and "introuvable" in results[bambara].reason
+    assert results[french].status == "done"
+    with asr_archive.session() as session:
+        assert get(session, bambara).stage(STAGE).state == StageState.FAILED
+
+
+def test_missing_main_model_stops_the_batch(asr_archive, ingest_testimony):
+    from archive.errors import ConfigError
+
+    asr_archive.settings = asr_archive.settings.model_copy(update={"whisper_model": "/nonexistent/stock-model"})
+    public_id = ingest_testimony(asr_archive, seconds=3, language="fr")
+    with pytest.raises(ConfigError, match="introuvable"):
+        _transcriber(asr_archive).run(public_id)
+
+
 def test_missing_consent_is_not_processed(asr_archive, ingest_testimony):
     public_id = ingest_testimony(asr_archive, seconds=3, consent=None)
     result = _transcriber(asr_archive).run(public_id)
