@@ -103,6 +103,13 @@ class SearchHit(BaseModel):
     clip: str = Field(description="Path of the audio clip of this segment.")
 
 
+class SearchPage(Page[SearchHit]):
+    count: int = Field(description="Matching segments before pagination, counted up to 1000 (or up to the "
+                                   "requested page's end, offset + limit, when that is further).")
+    count_capped: bool = Field(False, description="True when more segments match than `count` "
+                                                  "(show it as « 1000+ »).")
+
+
 class ThemeOut(BaseModel):
     slug: str
     label: str

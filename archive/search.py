@@ -19,6 +19,8 @@ User queries are never passed to the engine as written: :func:`parse_query` keep
 from __future__ import annotations
 
 import re
+import sqlite3
+import threading
 import unicodedata
 from types import SimpleNamespace
 from collections.abc import Callable
@@ -26,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import delete, func, select, text
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from archive.consent import Decision, Use, current_rendition, decide, preferred_transcript
 from archive.errors import InputError
@@ -45,6 +47,8 @@ MAX_QUERY_CHARS = 500
 MAX_QUERY_TERMS = 24
 MARK_START, MARK_END, ELLIPSIS = "<mark>", "</mark>", "…"
 SNIPPET_TOKENS = 24
+FTS5_TOKENIZER = "unicode61 remove_diacritics 2"  # as migration 0006 creates search_fts
+COUNT_CAP = 1000  # matches are counted up to here (or to the page's end when deeper): see Page.capped
 
 FLAGS = {Use.ARCHIVE: "archive_ok", Use.PROCESS: "process_ok", Use.ADVOCACY: "advocacy_ok"}
 
@@ -205,6 +209,7 @@ class Hit:
 class Page:
     items: list
     count: int
+    capped: bool = False  # search only: more than ``count`` matches exist (counting stopped there)
 
 
 @dataclass
@@ -236,10 +241,11 @@ def search(session: Session, raw_query: str, *, use: Use, redacted: bool, limit:
         rows, count = run(session, query, "redacted" if redacted else "text", limit, offset, filters or Filters())
         hits, stale = _checked_hits(session, rows, use, redacted)
         if not stale:
-            return Page(hits, count)
+            break
         for testimony in stale:  # the index lagged behind a new transcript or rendition: catch up
             index_testimony(session, testimony)
-    return Page(hits, count)
+    cap = _count_cap(limit, offset)
+    return Page(hits, min(count, cap), capped=count > cap)
 
 
 def _checked_hits(session: Session, rows, use: Use, redacted: bool) -> tuple[list[Hit], list[Testimony]]:
@@ -258,12 +264,16 @@ def _checked_hits(session: Session, rows, use: Use, redacted: bool) -> tuple[lis
 
 
 def _load(session: Session, ids: set[int]) -> dict[int, Testimony]:
-    """The hits' testimonies with what the policy reads, in two queries instead of two per testimony."""
+    """The hits' testimonies with what the policy reads, in two queries instead of two per testimony.
+
+    Consents are joined (a few versions per testimony; one query fewer), sensitive terms, which
+    can be many, are loaded apart so that the join does not multiply them.
+    """
     if not ids:
         return {}
     statement = (select(Testimony).where(Testimony.id.in_(ids))
-                 .options(selectinload(Testimony.consents), selectinload(Testimony.sensitive_terms)))
-    return {t.id: t for t in session.scalars(statement)}
+                 .options(joinedload(Testimony.consents), selectinload(Testimony.sensitive_terms)))
+    return {t.id: t for t in session.scalars(statement).unique()}
 
 
 def _still_current(session: Session, testimony: Testimony, row, use: Use, redacted: bool) -> tuple[str, Decision]:
@@ -309,20 +319,41 @@ def _search_sqlite(session, query: Query, column: str, limit: int, offset: int, 
     ranked = session.execute(text(
         f"SELECT search_fts.rowid AS id, bm25(search_fts) AS rank FROM search_fts{joins} WHERE {where} "
         "ORDER BY rank LIMIT :limit OFFSET :offset"), params).all()
-    count = session.execute(text(f"SELECT count(*) FROM search_fts{joins} WHERE {where}"), params).scalar_one()
+    count = _count(session, f"SELECT 1 FROM search_fts{joins} WHERE {where}", params, ranked, limit, offset)
     if not ranked:
         return [], count
     order = {row.id: row.rank for row in ranked}
-    col = 0 if column == "text" else 1
     rows = session.execute(text(
-        "SELECT search_fts.rowid AS id, s.testimony_id, s.idx, s.start, s.\"end\", a.transcript_id, a.rendition_id, "
-        f"snippet(search_fts, {col}, '{MARK_START}', '{MARK_END}', '{ELLIPSIS}', {SNIPPET_TOKENS}) AS snippet "
-        "FROM search_fts JOIN search_segments s ON s.id = search_fts.rowid "
-        "JOIN search_access a ON a.testimony_id = s.testimony_id "
-        f"WHERE search_fts MATCH :match AND search_fts.rowid IN ({', '.join(str(int(i)) for i in order)})"
-    ), {"match": params["match"]}).all()
-    rows = [SimpleNamespace(**row._asdict(), score=-order[row.id]) for row in rows]
+        f"SELECT s.id, s.testimony_id, s.idx, s.start, s.\"end\", s.{column} AS body, a.transcript_id, a.rendition_id "
+        "FROM search_segments s JOIN search_access a ON a.testimony_id = s.testimony_id "
+        f"WHERE s.id IN ({', '.join(str(int(i)) for i in order)})"
+    )).all()
+    snippets = _snippets(query.fts5(), {row.id: row.body for row in rows})
+    rows = [SimpleNamespace(**row._asdict(), snippet=snippets[row.id], score=-order[row.id])
+            for row in rows if row.id in snippets]
     return sorted(rows, key=lambda row: -row.score), count
+
+
+_snippet_engine = threading.local()
+
+
+def _snippets(fts5_query: str, bodies: dict[int, str]) -> dict[int, str]:
+    """FTS5 ``snippet()`` of the page's segments, made in a private in-memory FTS5 table.
+
+    Same tokenizer, same query, same text: the same snippets as ``snippet(search_fts, …)``, but
+    without matching the query against the whole index a second time (a prefix query merges
+    thousands of doclists: up to 60 ms for ten snippets). The in-memory connection belongs to the
+    thread and never touches the archive's transaction.
+    """
+    connection = getattr(_snippet_engine, "connection", None)
+    if connection is None:
+        connection = _snippet_engine.connection = sqlite3.connect(":memory:", isolation_level=None)
+        connection.execute(f"CREATE VIRTUAL TABLE page USING fts5(body, tokenize='{FTS5_TOKENIZER}')")
+    connection.execute("DELETE FROM page")
+    connection.executemany("INSERT INTO page(rowid, body) VALUES (?, ?)", bodies.items())
+    return dict(connection.execute(
+        f"SELECT rowid, snippet(page, 0, '{MARK_START}', '{MARK_END}', '{ELLIPSIS}', {SNIPPET_TOKENS}) "
+        "FROM page WHERE page MATCH ?", (fts5_query,)))
 
 
 def _search_postgres(session, query: Query, column: str, limit: int, offset: int, filters: Filters):
@@ -339,8 +370,23 @@ def _search_postgres(session, query: Query, column: str, limit: int, offset: int
         f"ts_rank_cd(s.tsv_{column}, q.q) AS score {body} "
         "ORDER BY score DESC, s.id LIMIT :limit OFFSET :offset"
     ), params).all()
-    count = session.execute(text(f"SELECT count(*) {body}"), params).scalar_one()
-    return rows, count
+    return rows, _count(session, f"SELECT 1 {body}", params, rows, limit, offset)
+
+
+def _count_cap(limit: int, offset: int) -> int:
+    return max(COUNT_CAP, offset + limit)
+
+
+def _count(session, matches_sql: str, params: dict, page: list, limit: int, offset: int) -> int:
+    """How many matches, up to one past the cap (more than the cap: the caller reports "capped").
+
+    Counting every match cost as much as a tenth of the ranking on common words; past a
+    thousand, the exact number helps nobody. A short page ends the results: no count query.
+    """
+    if page and len(page) < limit or not page and offset == 0:
+        return offset + len(page)
+    return session.execute(text(f"SELECT count(*) FROM ({matches_sql} LIMIT :count_limit) AS matches"),
+                           {**params, "count_limit": _count_cap(limit, offset) + 1}).scalar_one()
 
 
 # --- browsing -----------------------------------------------------------------------------

@@ -6,7 +6,18 @@ from sqlalchemy import func, select
 
 from archive.consent import Use
 from archive.models import SearchAccess, SearchSegment
-from archive.search import QueryError, index_testimony, parse_query, search
+from archive.search import (
+    ELLIPSIS,
+    FTS5_TOKENIZER,
+    MARK_END,
+    MARK_START,
+    SNIPPET_TOKENS,
+    QueryError,
+    _snippets,
+    index_testimony,
+    parse_query,
+    search,
+)
 from archive.testimonies import get, withdraw
 
 
@@ -54,3 +65,31 @@ def test_index_follows_consent_and_is_idempotent(archive, seed_testimony):
         assert session.scalar(select(func.count()).select_from(SearchSegment)) == 0
         assert not session.get(SearchAccess, testimony.id).archive_ok
         assert search(session, "desert", use=Use.ARCHIVE, redacted=False).count == 0
+
+
+TEXTS = ["À Tamanrasset la police nous a refoulés vers le désert, refoulés encore",
+         ("nous avons marché trois jours dans le sable sans eau, puis la police de la frontière nous a "
+          "rattrapés et renvoyés au désert de Tinzaouatene avec les autres refoulés du convoi"),
+         "Je suis rentré à Bamako sans mes biens"]
+
+
+@pytest.mark.parametrize("raw", ["refoules", "refou*", "police desert", '"la police"', "biens OR sable"])
+def test_page_snippets_are_fts5_snippets_of_the_whole_index(archive, seed_testimony, raw):
+    """The in-memory snippets of a page equal snippet() over search_fts for the same rows."""
+    from sqlalchemy import text
+
+    if archive.engine.dialect.name != "sqlite":
+        pytest.skip("FTS5 snippets: SQLite only (PostgreSQL uses ts_headline)")
+    for body in TEXTS:
+        with archive.session() as session:
+            index_testimony(session, get(session, seed_testimony(text=body)))
+    query = parse_query(raw).fts5()
+    with archive.session() as session:
+        tokenizer = session.execute(text("SELECT sql FROM sqlite_master WHERE name = 'search_fts'")).scalar_one()
+        assert f"tokenize='{FTS5_TOKENIZER}'" in tokenizer
+        expected = dict(session.execute(text(
+            "SELECT rowid, snippet(search_fts, 0, :a, :b, :c, :n) FROM search_fts WHERE search_fts MATCH :q"),
+            {"a": MARK_START, "b": MARK_END, "c": ELLIPSIS, "n": SNIPPET_TOKENS, "q": f"{{text}} : ({query})"}).all())
+        bodies = dict(session.execute(select(SearchSegment.id, SearchSegment.text)).all())
+    assert expected and "<mark>" in next(iter(expected.values()))
+    assert _snippets(query, bodies) == expected
