@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import multiprocessing
 import secrets
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
@@ -17,15 +18,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError as DBIntegrityError
 
 from archive import audit
-from archive.audio import AudioInfo, probe
+from archive.audio import probe
 from archive.db import Archive
 from archive.errors import AudioError, KumaError, MetadataError
 from archive.models import MediaAsset, MediaKind, SensitiveTerm, StageState, Testimony, Theme
-from archive.settings import Settings
-from archive.store import MediaStore, Stored, sha256_file
+from archive.store import Stored, sha256_file
 from archive.testimonies import add_consent, public_id_for, set_stage
-from ingest.sidecar import SIDECAR_SUFFIXES, IntakeMetadata, find_sidecar, load_metadata
-from ingest.working import WorkingCopy, make_working_copy
+from ingest.prepare import Prepared, prepare
+from ingest.sidecar import SIDECAR_SUFFIXES, IntakeMetadata, load_metadata
 
 AUDIO_SUFFIXES = (".wav", ".mp3", ".m4a", ".aac", ".mp4", ".ogg", ".oga", ".opus", ".webm", ".amr", ".flac", ".3gp")
 
@@ -85,7 +85,11 @@ def _ingest_one(archive: Archive, path: Path, metadata, actor: str, on_start) ->
 def ingest_file(archive: Archive, path: Path, *, metadata: IntakeMetadata | None = None, actor: str = "kuma") -> IngestResult:
     path = Path(path)
     try:
-        return _existing(archive, path, _sha(path)) or commit(archive, prepare(archive.settings, path, metadata), actor)
+        if _original_sizes(archive, _size(path)):  # a stored original of this size: maybe a copy
+            duplicate = _existing(archive, path, _sha(path))
+            if duplicate is not None:
+                return duplicate
+        return commit(archive, prepare(archive.settings, path, metadata), actor)
     except KumaError as exc:
         return IngestResult(path, "failed", reason=str(exc))
 
@@ -96,13 +100,19 @@ def _ingest_parallel(archive: Archive, files: list[Path], metadata, actor: str, 
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
         queued: list[tuple[Path, Future | IngestResult | None]] = []
         seen: set[str] = set()
+        sizes = {path: _size_or_none(path) for path in files}
+        stored, in_batch = _original_sizes(archive), Counter(sizes.values())
         for path in files:
+            sha = None
             try:
-                sha = _sha(path)
-                work = _existing(archive, path, sha)
+                size = _size(path) if sizes[path] is None else sizes[path]
+                # identical recordings have identical sizes: hash up front only the possible copies
+                if size in stored or in_batch[size] > 1:
+                    sha = _sha(path)
+                work = _existing(archive, path, sha) if size in stored else None
             except KumaError as exc:
                 work = IngestResult(path, "failed", reason=str(exc))
-            if work is None and sha not in seen:
+            if work is None and (sha is None or sha not in seen):
                 seen.add(sha)
                 work = pool.submit(prepare, archive.settings, path, metadata)
             # left None: a copy of a file earlier in the batch, ingested (as a duplicate) after it
@@ -132,6 +142,29 @@ def _commit_future(archive: Archive, path: Path, future: Future, actor: str) -> 
         return IngestResult(path, "failed", reason=str(exc))
 
 
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError as exc:
+        raise AudioError(f"{path.name} : lecture impossible ({exc.strerror})") from exc
+
+
+def _size_or_none(path: Path) -> int | None:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return None
+
+
+def _original_sizes(archive: Archive, size: int | None = None) -> set[int]:
+    """Sizes of the stored originals (only ``size`` when given): a file of another size is new."""
+    statement = select(MediaAsset.size).where(MediaAsset.kind == MediaKind.ORIGINAL)
+    if size is not None:
+        statement = statement.where(MediaAsset.size == size).limit(1)
+    with archive.session() as session:
+        return set(session.scalars(statement))
+
+
 def _sha(path: Path) -> str:
     try:
         return sha256_file(path)
@@ -146,42 +179,6 @@ def _existing(archive: Archive, path: Path, sha: str) -> IngestResult | None:
         if existing is None:
             return None
         return IngestResult(path, "duplicate", existing.public_id, existing.duration, "déjà ingéré")
-
-
-@dataclass
-class Prepared:
-    """A recording's file work, done and checked, waiting to be recorded (picklable: workers return it)."""
-
-    path: Path
-    metadata: IntakeMetadata
-    info: AudioInfo
-    original: Stored
-    working: WorkingCopy  # its path is a temp file inside the store
-
-
-def prepare(settings: Settings, path: Path, metadata: IntakeMetadata | None) -> Prepared:
-    """Everything but the database: store the original, probe, decode, write and check the working copy."""
-    store = MediaStore(settings.media_path)
-    temp = store.temp_path(".flac")
-    original = None
-    try:
-        try:
-            original = store.put_file(path)  # hashes while copying
-        except OSError as exc:
-            raise AudioError(f"{path.name} : lecture impossible ({exc.strerror})") from exc
-        if original.size == 0:
-            raise AudioError(f"{path.name} : fichier vide")
-        metadata = metadata or load_metadata(find_sidecar(path))
-        info = probe(path)
-        _check_duration(path, info.duration, settings)
-        working = make_working_copy(path, temp, rate=settings.working_sample_rate)
-        _check_audio(path, working.duration, working.loudest_second_dbfs, settings)
-        return Prepared(path, metadata, info, original, working)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        if original is not None and original.created:
-            store.remove(original.sha256)  # nobody else stored it: it is ours to take back
-        raise
 
 
 def commit(archive: Archive, prepared: Prepared, actor: str) -> IngestResult:
@@ -211,19 +208,6 @@ def commit(archive: Archive, prepared: Prepared, actor: str) -> IngestResult:
 def discard(archive: Archive, prepared: Prepared) -> None:
     prepared.working.path.unlink(missing_ok=True)
     archive.release_media([prepared.original.sha256])
-
-
-def _check_duration(path: Path, duration: float, settings) -> None:
-    if duration > settings.max_duration_s:
-        raise AudioError(f"{path.name} : trop long ({duration / 60:.0f} min, maximum {settings.max_duration_s / 60:.0f} min)")
-
-
-def _check_audio(path: Path, duration: float, loudest_dbfs: float, settings) -> None:
-    if duration <= 0:
-        raise AudioError(f"{path.name} : aucun son (durée nulle)")
-    _check_duration(path, duration, settings)
-    if loudest_dbfs < settings.min_audio_dbfs:
-        raise AudioError(f"{path.name} : enregistrement silencieux (niveau max {loudest_dbfs:.0f} dBFS)")
 
 
 def _record(session, prepared: Prepared, working_file: Stored, rate: int, actor: str) -> Testimony:
