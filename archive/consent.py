@@ -36,7 +36,7 @@ from archive.models import (
 )
 
 # Bump when the anonymization itself changes so that every rendition is reviewed again.
-ANONYMIZATION_VERSION = 1
+ANONYMIZATION_VERSION = 2  # 2: output-spectrum normalisation added to the voice disguise
 
 ANONYMOUS_LABEL = "témoin anonyme"
 

@@ -4,7 +4,7 @@
 
 1. Real-time factor (× faster than real time, one process) on N minutes of 16 kHz speech made by
    repeating ../shared/media/multilingual.mp3 (or speech-like synthetic audio when absent):
-   McAdams, the WORLD source transform, bleeps, and the whole stage (decode, disguise, bleeps, FLAC
+   McAdams, the WORLD speaker normalisation (with its output step), bleeps, and the whole stage (decode, disguise, bleeps, FLAC
    encode into the store) through ``studio.anonymize``. Target: ≥ 20×.
 2. Equal-error rate of a simple speaker verifier (MFCC mean+std statistics, cosine scoring) over
    all pairs of ../shared/media/speakers/: original/original, original/disguised ("ignorant"
@@ -64,7 +64,7 @@ def speed(minutes: float) -> None:
     rows = {
         "McAdams (LPC pole warp)": lambda: sum(len(c) for c in voice.blockwise(
             chunks(), lambda b: voice.mcadams(b, key.alpha), block=block, margin=voice.FRAME)),
-        "WORLD speaker normalisation": lambda: sum(len(c) for c in voice.blockwise(
+        "WORLD + output normalisation": lambda: sum(len(c) for c in voice.blockwise(
             chunks(), lambda b: voice.world_transform(b, key), block=block, margin=voice.RATE // 2, fade=voice.RATE // 50)),
         "bleeps (one per 20 s)": lambda: sum(len(c) for c in bleep.bleep_stream(chunks(), spans, rate=voice.RATE)),
     }
@@ -148,7 +148,7 @@ def strength(folder: Path, keys: int) -> None:
     speaker = np.array([f.name.split("_")[0] for f in files])
     transforms = {
         "McAdams only": lambda x, k: voice.disguise(x, k, source=False),
-        "McAdams + WORLD normalisation": lambda x, k: voice.disguise(x, k),
+        "whole disguise (McAdams + WORLD + output)": lambda x, k: voice.disguise(x, k),
     }
     print(f"\n== speaker verification EER, cosine scoring, {len(files)} utterances of {len(set(speaker))} speakers, "
           f"all pairs; disguised: mean [min-max] over {keys} keys (target ≥ 35 %) ==")
@@ -195,8 +195,8 @@ def intelligibility(folder: Path, keys: int) -> None:
         return
     transforms = {
         "McAdams only": lambda x, k: voice.disguise(x, k, source=False),
-        "WORLD normalisation only": lambda x, k: voice.world_transform(x, k),
-        "McAdams + WORLD (the stage)": lambda x, k: voice.disguise(x, k),
+        "WORLD + output step only": lambda x, k: voice.world_transform(x, k),
+        "whole disguise (the stage)": lambda x, k: voice.disguise(x, k),
     }
     draws = [voice.VoiceKey.derive("bench", f"one testimony {draw}") for draw in range(keys)]
     print(f"\n== intelligibility: STOI of disguised vs original (1 = unchanged), mean [min-max] over {keys} keys ==")

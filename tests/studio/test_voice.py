@@ -118,6 +118,62 @@ def test_world_transform_replaces_the_long_term_envelope_by_the_keyed_target():
     assert after < before / 4, (before, after)
 
 
+def _band_statistics_db(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per band (200 Hz - 6.4 kHz, 12 bands), over the louder 70 % of the frames: long-term mean
+    level and its frame-to-frame spread."""
+    frames = voice._frames(np.asarray(y, dtype=np.float64)) * np.hanning(voice.FRAME)
+    power = np.abs(np.fft.rfft(frames, axis=1)) ** 2
+    bands = 10 * np.log10(np.stack([band.mean(axis=1) for band in np.array_split(power[:, 4:128], 12, axis=1)], 1))
+    bands = bands[bands.max(axis=1) >= np.quantile(bands.max(axis=1), 0.3)]
+    mean = bands.mean(axis=0)
+    return mean - mean.mean(), bands.std(axis=0)
+
+
+def test_output_step_replaces_the_long_term_spectrum_and_its_spread():
+    """What WORLD's synthesis leaves of a voice's long-term spectrum and of how much each band
+    varies is set to the key's target on the output itself: two recordings differing in both come
+    out alike."""
+    rng = np.random.default_rng(3)
+    t = np.arange(4 * voice.RATE) / voice.RATE
+    noise = rng.normal(size=t.size)
+    syllables = np.sin(2 * np.pi * 3 * t) * np.sqrt(2)  # level swings of unit standard deviation
+    dark = lfilter([1.0], [1.0, -0.9], noise) * 10 ** (11 * syllables / 20)  # ± 11 dB
+    bright = np.diff(noise, prepend=0.0) * 10 ** (20 * syllables / 20)  # ± 20 dB
+    key = voice.VoiceKey.derive("s", "output")
+    (mean_a, spread_a), (mean_b, spread_b) = _band_statistics_db(dark), _band_statistics_db(bright)
+    out = [voice.normalize_output_spectrum(x, key) for x in (dark, bright)]
+    (out_mean_a, out_spread_a), (out_mean_b, out_spread_b) = (_band_statistics_db(y) for y in out)
+    assert np.abs(mean_a - mean_b).mean() > 8 and np.abs(spread_a - spread_b).mean() > 2
+    assert np.abs(out_mean_a - out_mean_b).mean() < 2.5
+    assert np.abs(out_spread_a - out_spread_b).mean() < np.abs(spread_a - spread_b).mean() / 3
+    assert len(out[0]) == len(dark)
+
+
+def _equal_error_rate(embeddings, speakers) -> float:
+    scores = voice.cosine_scores(embeddings, embeddings, np.mean(embeddings, axis=0))
+    pairs = np.triu_indices(len(embeddings), 1)
+    scores, target = scores[pairs], np.equal.outer(speakers, speakers)[pairs]
+    return min(max(np.mean(scores[~target] >= s), np.mean(scores[target] < s)) for s in np.unique(scores))
+
+
+def test_an_attacker_with_the_same_key_barely_separates_two_speakers(shared_media, monkeypatch):
+    """The lazy-informed attacker: every utterance of ../shared/media/speakers disguised with one
+    key. The verifier's equal-error rate stays near chance (50 %); without the output step it
+    would fall to about 20 %."""
+    paths = sorted((shared_media / "speakers").glob("spk*.wav"))
+    audio, speakers = [decode(p, rate=voice.RATE) for p in paths], np.array([p.name[:4] for p in paths])
+    key = voice.VoiceKey.derive("test", "lazy attacker")
+
+    def same_key_eer() -> float:
+        return _equal_error_rate([voice.speaker_embedding(voice.disguise(x, key)) for x in audio], speakers)
+
+    assert _equal_error_rate([voice.speaker_embedding(x) for x in audio], speakers) < 0.1
+    with_step = same_key_eer()
+    monkeypatch.setattr(voice, "normalize_output_spectrum", lambda y, key: y)
+    without_step = same_key_eer()
+    assert with_step >= 0.35 and without_step < with_step - 0.1, (with_step, without_step)
+
+
 def test_block_joins_are_click_free():
     """Blocks are normalised with their own statistics; the joins must not add a jump."""
     x = speechlike(6.0, seed=7)
@@ -138,8 +194,10 @@ def _embeddings(paths, transform=None):
 
 
 def test_disguised_speech_falls_below_the_same_speaker_range(shared_media):
-    """Speaker similarity (MFCC statistics, cosine) on ../shared/media/speakers: original vs its own
-    disguised version scores below the spk1-vs-spk1 range; without the disguise it would not."""
+    """Speaker similarity (MFCC statistics, cosine) on ../shared/media/speakers: an original scores
+    below the spk1-vs-spk1 range against its own disguised version, and the disguised recordings
+    of spk1 are no closer to spk1's originals than spk2's are (the "ignorant" attacker cannot say
+    whose they are). Without the disguise, both checks would fail."""
     spk1 = sorted((shared_media / "speakers").glob("spk1_*.wav"))
     spk2 = sorted((shared_media / "speakers").glob("spk2_*.wav"))
     original1, original2 = _embeddings(spk1), _embeddings(spk2)
@@ -151,8 +209,17 @@ def test_disguised_speech_falls_below_the_same_speaker_range(shared_media):
     def disguised(x, path):
         return voice.disguise(x, voice.VoiceKey.derive("test", path.name))
 
-    versus = np.diag(voice.cosine_scores(original1, _embeddings(spk1, disguised), centre))
-    assert versus.mean() < same.mean() - 0.2
-    assert versus.mean() < np.median(same)
-    untouched = np.diag(voice.cosine_scores(original1, _embeddings(spk1, lambda x, p: voice.mcadams(x, 1.0)), centre))
-    assert untouched.mean() > np.median(same)  # the same check without a disguise: it would fail
+    def margin(transform) -> tuple[float, float]:
+        """(own-version score, same-speaker minus other-speaker score against the originals)."""
+        versions1, versions2 = _embeddings(spk1, transform), _embeddings(spk2, transform)
+        own = np.diag(voice.cosine_scores(original1, versions1, centre)).mean()
+        target = np.concatenate([voice.cosine_scores(original1, versions1, centre).ravel(),
+                                 voice.cosine_scores(original2, versions2, centre).ravel()])
+        non_target = np.concatenate([voice.cosine_scores(original1, versions2, centre).ravel(),
+                                     voice.cosine_scores(original2, versions1, centre).ravel()])
+        return own, target.mean() - non_target.mean()
+
+    own, separation = margin(disguised)
+    assert own < np.median(same) and separation < 0.1, (own, separation)
+    own, separation = margin(lambda x, p: voice.mcadams(x, 1.0))
+    assert own > np.median(same) and separation > 0.5  # the same checks without a disguise: they would fail
