@@ -73,9 +73,14 @@ class Decision:
             return pseudonym
         return ANONYMOUS_LABEL
 
+    @property
+    def awaiting_review(self) -> bool:
+        """Refused only until a human approves a rendition: the consent itself allows the use."""
+        return not self.allowed and self.reason.startswith(REVIEW_REASON)
+
     def require(self) -> Decision:
         if not self.allowed:
-            error = ReviewRequired if self.reason.startswith(REVIEW_REASON) else ConsentRefused
+            error = ReviewRequired if self.awaiting_review else ConsentRefused
             raise error(self.reason)
         return self
 

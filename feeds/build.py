@@ -229,10 +229,11 @@ def takedown_json(catalog: Catalog, settings: Settings) -> bytes:
     urls = Urls(settings)
     payload = {
         "version": 1,
-        "description": "Épisodes retirés après un retrait de consentement : supprimez ces fichiers et ne les diffusez plus.",
+        "description": "Épisodes retirés (consentement retiré, ou diffusion radio plus autorisée) : "
+                       "supprimez ces fichiers et ne les diffusez plus.",
         "updated": _iso(_content_date(catalog.episodes, catalog.taken_down)),
         "episodes": [
-            {"slug": item.slug, "guid": item.guid, "taken_down_at": _iso(item.taken_down_at),
+            {"slug": item.slug, "guid": item.guid, "taken_down_at": _iso(item.taken_down_at), "reason": item.reason,
              "files": list(item.files),
              "urls": [f"{urls.area('radio')}/media/{item.slug}/{name}" for name in item.files]}
             for item in catalog.taken_down

@@ -5,6 +5,9 @@ an episode goes to the public feeds only when all its testimonies allow ``Use.ON
 radio feeds only when all allow ``Use.BROADCAST``. An episode one of whose testimonies refuses
 every use (consent withdrawn, archive consent revoked) is taken down: ``taken_down_at`` is set,
 it leaves every feed, its media leave the published directory and the takedown list names it.
+An episode whose consent no longer allows broadcasting (the flag turned off, not a rendition
+awaiting review) leaves the radio feeds and is named in the takedown list too, so that stations
+delete the copy they already downloaded; it comes back if the consent does.
 """
 from __future__ import annotations
 
@@ -92,6 +95,10 @@ class TakenDown:
     taken_down_at: datetime
     files: tuple[str, ...]
     public: bool  # was meant for the public feeds too
+    reason: str = "consentement retiré : retiré de toute publication"
+
+
+OFF_AIR = "diffusion radio plus autorisée par le consentement"
 
 
 @dataclass
@@ -134,12 +141,18 @@ def load(session: Session, *, actor: str = "kuma", now: datetime | None = None) 
             continue
         if not any(m.is_audio for m in media):
             continue  # not built yet
+        broadcast = [decide(t, Use.BROADCAST, now=now) for t in testimonies]
+        off_air = [t for t, d in zip(testimonies, broadcast) if not d.allowed and not d.awaiting_review]
+        if off_air:
+            since = max((t.consent.recorded_at for t in off_air if t.consent), default=_published(episode.date))
+            catalog.taken_down.append(TakenDown(ascii_name(episode.slug), item_guid(episode.slug), since,
+                                                tuple(m.name for m in media), False, OFF_AIR))
         catalog.episodes.append(FeedEpisode(
             slug=ascii_name(episode.slug), guid=item_guid(episode.slug), number=episode.number, season=episode.season,
             title=episode.title, description=episode.description or "", language=episode.language or "fr",
             published=_published(episode.date), duration=episode.duration, public=episode.public,
             online=all(decide(t, Use.ONLINE, now=now).allowed for t in testimonies),
-            broadcast=all(decide(t, Use.BROADCAST, now=now).allowed for t in testimonies),
+            broadcast=all(d.allowed for d in broadcast),
             media=media, chapters=_chapters_from_cue(episode.cue),
         ))
     catalog.taken_down.sort(key=lambda t: (t.taken_down_at, t.slug))

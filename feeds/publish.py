@@ -97,12 +97,13 @@ def publish(archive: Archive, *, actor: str | None = None, progress: Callable[[s
         return result
 
 
-def republish_after_withdrawal(archive: Archive, *, actor: str | None = None) -> PublishResult:
-    """Run after ``kuma consent withdraw``: the next build takes the affected episodes down.
+def republish_after_consent_change(archive: Archive, *, actor: str | None = None) -> PublishResult:
+    """Run after ``kuma consent set`` and ``kuma consent withdraw``: the feeds follow at once.
 
     Publishing asks the consent policy again for every testimony, marks the episodes whose
-    testimonies refuse every use as taken down, drops them from every feed, deletes their
-    media from the public directory and lists them in radio/takedown.json.
+    testimonies refuse every use as taken down, drops them from every feed they may no longer be
+    in, deletes their media from the public directory and lists the withdrawn ones and those no
+    longer allowed on air in radio/takedown.json.
     """
     return publish(archive, actor=actor)
 

@@ -20,8 +20,9 @@ from ingest.pipeline import IngestResult, collect_files, ingest_paths, quick_dur
 testimonies_app = typer.Typer(help="Lister et consulter les témoignages.", no_args_is_help=True)
 consent_app = typer.Typer(help="Consulter et modifier le consentement (historique conservé).", no_args_is_help=True)
 
-# Run after a consent withdrawal so that feeds drop the testimony's episodes at once (issue 6 sets it).
-after_withdrawal: list = []
+# Run after every consent change (a new version, a withdrawal) so that the published feeds follow
+# the consent at once, not at the next `kuma publish` (the feeds commands register it).
+after_consent_change: list = []
 
 
 def register(app: typer.Typer) -> None:
@@ -249,6 +250,8 @@ def consent_set(
         record = add_consent(session, get(session, public_id), context.settings().actor, **changes)
         version = record.version
     console.print(f"{public_id} : consentement version {version} enregistré.")
+    for hook in after_consent_change:
+        hook(archive)
 
 
 @consent_app.command("withdraw")
@@ -259,7 +262,7 @@ def consent_withdraw(public_id: str, note: str | None = typer.Option(None, help=
         record = withdraw(session, get(session, public_id), context.settings().actor, note)
         version = record.version
     console.print(f"{public_id} : consentement retiré (version {version}). Plus aucun usage n'est autorisé.")
-    for hook in after_withdrawal:
+    for hook in after_consent_change:
         hook(archive)
 
 

@@ -10,7 +10,7 @@ from api.context import console, emit_json
 from archive.db import Archive
 from feeds import radios as radio_registry
 from feeds.build import LOWBAND, PUBLIC, RADIO, Urls
-from feeds.publish import PublishResult, publish as publish_feeds, republish_after_withdrawal
+from feeds.publish import PublishResult, publish as publish_feeds, republish_after_consent_change
 
 radios_app = typer.Typer(help="Radios partenaires : jetons d'accès au flux privé.", no_args_is_help=True)
 
@@ -20,8 +20,8 @@ def register(app: typer.Typer) -> None:
     app.add_typer(radios_app, name="radios")
     from api.commands import archive_cmds
 
-    if _after_withdrawal not in archive_cmds.after_withdrawal:
-        archive_cmds.after_withdrawal.append(_after_withdrawal)
+    if _after_consent_change not in archive_cmds.after_consent_change:
+        archive_cmds.after_consent_change.append(_after_consent_change)
 
 
 def publish(json_output: bool = typer.Option(False, "--json", help="Résultat en JSON.")) -> None:
@@ -93,11 +93,13 @@ def radios_revoke(slug: str = typer.Argument(..., help="Identifiant de la radio.
     console.print(f"Accès de « {name} » révoqué : son adresse de flux ne fonctionne plus.")
 
 
-def _after_withdrawal(archive: Archive) -> None:
-    result = republish_after_withdrawal(archive, actor=context.settings().actor)
+def _after_consent_change(archive: Archive) -> None:
+    result = republish_after_consent_change(archive, actor=context.settings().actor)
     if result.taken_down:
         console.print(f"Flux republiés : {len(result.taken_down)} épisode(s) retiré(s) "
                       f"({', '.join(result.taken_down)}), listés dans takedown.json.")
+    elif result.changed:
+        console.print("Flux republiés selon le nouveau consentement.")
 
 
 def radio_feed_url(archive: Archive, token: str) -> str:

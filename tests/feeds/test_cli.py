@@ -1,4 +1,4 @@
-"""`kuma publish`, `kuma radios add/list/revoke` and the withdrawal hook, through the real CLI."""
+"""`kuma publish`, `kuma radios add/list/revoke` and the consent-change hook, through the real CLI."""
 from __future__ import annotations
 
 import json
@@ -9,6 +9,7 @@ import pytest
 from api import context
 from api.cli import main
 from archive.db import Archive
+from feeds.catalog import OFF_AIR
 
 
 @pytest.fixture
@@ -47,7 +48,9 @@ def test_radios_lifecycle_and_publish(cli, sqlite_settings):
     assert cli("radios", "revoke", "inconnue")[0] == 4
 
 
-def test_consent_withdraw_republishes(cli, sqlite_settings, make_audio):
+@pytest.fixture
+def archive_with_published_episode(cli, sqlite_settings, make_audio) -> str:
+    """A testimony in a built, published episode "ep-1"; returns the testimony's public id."""
     from tests.conftest import FULL_CONSENT
     from archive.models import Episode, EpisodeTestimony, MediaAsset, MediaKind
     from archive.testimonies import get
@@ -66,7 +69,21 @@ def test_consent_withdraw_republishes(cli, sqlite_settings, make_audio):
                                size=stored.size, format="mp3"))
     archive.dispose()
     assert cli("publish")[0] == 0
+    return public_id
+
+
+def test_consent_withdraw_republishes(cli, sqlite_settings, archive_with_published_episode):
+    public_id = archive_with_published_episode
     code, out = cli("consent", "withdraw", public_id)
     assert code == 0 and "ep-1" in out
     takedown = json.loads((sqlite_settings.public_path / "current" / "radio" / "takedown.json").read_text())
     assert [e["slug"] for e in takedown["episodes"]] == ["ep-1"]
+
+
+def test_consent_set_republishes_at_once(cli, sqlite_settings, archive_with_published_episode):
+    """No `kuma publish` needed: turning broadcasting off lists the episode for the stations."""
+    public_id = archive_with_published_episode
+    code, out = cli("consent", "set", public_id, "--broadcast", "non")
+    assert code == 0 and "ep-1" in out
+    takedown = json.loads((sqlite_settings.public_path / "current" / "radio" / "takedown.json").read_text())
+    assert [(e["slug"], e["reason"]) for e in takedown["episodes"]] == [("ep-1", OFF_AIR)]

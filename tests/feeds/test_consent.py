@@ -8,7 +8,7 @@ import feedparser
 from archive.models import Episode
 from archive.testimonies import get, withdraw
 from feeds import radios
-from feeds.publish import publish, republish_after_withdrawal
+from feeds.publish import publish, republish_after_consent_change
 from tests.conftest import FULL_CONSENT
 from tests.feeds.helpers import client_for, feed_bytes
 
@@ -59,7 +59,7 @@ def test_withdrawal_removes_from_every_feed_and_blocks_media(archive, seed_testi
     assert client.get(media).status_code == 200 and client.get(radio_media).status_code == 200
     with archive.session() as session:
         withdraw(session, get(session, leave), "test")
-    result = republish_after_withdrawal(archive)
+    result = republish_after_consent_change(archive)
     assert result.taken_down == ["demystification-0002"]
     settings = archive.settings
     for relative in ("podcast/feed.xml", "podcast/feed-lowband.xml", "radio/feed.xml"):
@@ -76,3 +76,62 @@ def test_withdrawal_removes_from_every_feed_and_blocks_media(archive, seed_testi
         assert episode.taken_down_at is not None
     stored = json.loads((public_dir / "current" / "radio" / "takedown.json").read_text())
     assert token not in json.dumps(stored)
+
+
+def _approve_again(session, testimony):
+    """What `kuma anonymize` + `kuma review approve` leave after a consent change: an approved
+    rendition made from the current inputs."""
+    from archive.consent import preferred_transcript, rendition_fingerprint
+    from sqlalchemy import select
+
+    from archive.models import Rendition, ReviewStatus, utcnow
+
+    session.flush()
+    session.refresh(testimony)
+    previous = session.scalars(select(Rendition).filter_by(testimony_id=testimony.id).order_by(Rendition.id.desc())).first()
+    session.add(Rendition(
+        testimony_id=testimony.id, audio_asset_id=previous.audio_asset_id, transcript_id=previous.transcript_id,
+        status=ReviewStatus.APPROVED, approved_by="test", approved_at=utcnow(),
+        fingerprint=rendition_fingerprint(testimony, preferred_transcript(session, testimony.id)),
+        redacted_segments=previous.redacted_segments,
+    ))
+
+
+def test_broadcast_consent_turned_off_tells_stations_to_delete_their_copy(archive, seed_testimony, make_episode):
+    """Not a withdrawal: the speaker still allows the archive and the internet, no longer the
+    radios. Stations already downloaded the episode, so leaving the radio feed is not enough: the
+    takedown list names it (with why). A rendition merely awaiting review lists nothing, and when
+    the consent comes back, so does the episode."""
+    from archive.testimonies import add_consent
+    from feeds.catalog import OFF_AIR
+
+    speaker = seed_testimony()
+    make_episode(1, [speaker], title="Sur les ondes")
+    publish(archive)
+    settings = archive.settings
+
+    def takedown() -> list[tuple[str, str]]:
+        payload = json.loads(feed_bytes(settings, "radio/takedown.json"))
+        return [(e["slug"], e["reason"]) for e in payload["episodes"]]
+
+    with archive.session() as session:
+        add_consent(session, get(session, speaker), "test", note="relu avec le témoin")
+    publish(archive)
+    assert titles(settings, "radio/feed.xml") == [] and takedown() == []  # awaiting review only
+
+    with archive.session() as session:
+        testimony = get(session, speaker)
+        add_consent(session, testimony, "test", broadcast=False)
+        _approve_again(session, testimony)
+    publish(archive)
+    assert titles(settings, "radio/feed.xml") == []
+    assert titles(settings, "podcast/feed.xml") == ["Sur les ondes"]
+    assert takedown() == [("demystification-0001", OFF_AIR)]
+    assert not list((settings.public_path / "current" / "radio" / "media").rglob("*.wav"))
+
+    with archive.session() as session:
+        testimony = get(session, speaker)
+        add_consent(session, testimony, "test", broadcast=True)
+        _approve_again(session, testimony)
+    publish(archive)
+    assert titles(settings, "radio/feed.xml") == ["Sur les ondes"] and takedown() == []
