@@ -11,8 +11,6 @@ delete the copy they already downloaded; it comes back if the consent does.
 """
 from __future__ import annotations
 
-import re
-import unicodedata
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timezone
@@ -23,6 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 from archive import audit
 from archive.consent import Use, decide
 from archive.models import Episode, EpisodeTestimony, MediaAsset, utcnow
+from archive.text import slugify
 
 # Item GUIDs derive from the episode slug only, so they never change once published.
 ITEM_NAMESPACE = uuid.UUID("6f0b7f39-3c55-5c5e-9a57-6b756d612d31")
@@ -136,7 +135,7 @@ def load(session: Session, *, actor: str = "kuma", now: datetime | None = None) 
             episode.taken_down_at = now
             audit.record(session, actor, "feed.takedown", target=episode.slug)
         if episode.taken_down_at is not None:
-            catalog.taken_down.append(TakenDown(ascii_name(episode.slug), item_guid(episode.slug), episode.taken_down_at,
+            catalog.taken_down.append(TakenDown(slugify(episode.slug), item_guid(episode.slug), episode.taken_down_at,
                                                 tuple(m.name for m in media), episode.public))
             continue
         if not any(m.is_audio for m in media):
@@ -145,10 +144,10 @@ def load(session: Session, *, actor: str = "kuma", now: datetime | None = None) 
         off_air = [t for t, d in zip(testimonies, broadcast) if not d.allowed and not d.awaiting_review]
         if off_air:
             since = max((t.consent.recorded_at for t in off_air if t.consent), default=_published(episode.date))
-            catalog.taken_down.append(TakenDown(ascii_name(episode.slug), item_guid(episode.slug), since,
+            catalog.taken_down.append(TakenDown(slugify(episode.slug), item_guid(episode.slug), since,
                                                 tuple(m.name for m in media), False, OFF_AIR))
         catalog.episodes.append(FeedEpisode(
-            slug=ascii_name(episode.slug), guid=item_guid(episode.slug), number=episode.number, season=episode.season,
+            slug=slugify(episode.slug), guid=item_guid(episode.slug), number=episode.number, season=episode.season,
             title=episode.title, description=episode.description or "", language=episode.language or "fr",
             published=_published(episode.date), duration=episode.duration, public=episode.public,
             online=all(decide(t, Use.ONLINE, now=now).allowed for t in testimonies),
@@ -178,7 +177,7 @@ def _media_files(episode: Episode, assets: dict[str, MediaAsset]) -> tuple[Media
         if extension is None:
             continue
         files.append(MediaFile(
-            role=role, sha256=asset.sha256, size=asset.size, name=f"{ascii_name(episode.slug)}-{role}.{extension}",
+            role=role, sha256=asset.sha256, size=asset.size, name=f"{slugify(episode.slug)}-{role}.{extension}",
             mime=_mime(role, extension), bitrate=asset.bitrate, duration=asset.duration, codec=asset.codec,
         ))
     return tuple(files)
@@ -210,7 +209,3 @@ def _chapters_from_cue(cue: list | None) -> tuple[dict, ...]:
     return tuple(chapters)
 
 
-def ascii_name(text: str) -> str:
-    """An ASCII-only URL and file name component (accents folded, anything else a dash)."""
-    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", folded).strip("-.") or "episode"

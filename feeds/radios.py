@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from archive import audit
 from archive.errors import InputError, NotFound
 from archive.models import RadioStation, utcnow
-from feeds.catalog import ascii_name
+from archive.text import slugify
 
 TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,128}$")
 
@@ -28,7 +28,7 @@ def add(session: Session, name: str, *, slug: str | None = None, actor: str = "k
     """Register a station; returns it and its token (the only time the token is known)."""
     if not name.strip():
         raise InputError("le nom de la radio est vide")
-    slug = ascii_name(slug or name).lower()
+    slug = slugify(slug or name, fallback="radio")
     if session.scalar(select(RadioStation).where(RadioStation.slug == slug)):
         raise InputError(f"une radio « {slug} » existe déjà")
     token = secrets.token_urlsafe(24)

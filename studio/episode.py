@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 from sqlalchemy import select
-from unidecode import unidecode
+
 
 from archive import audit
 from archive.audio import Encoder, probe
@@ -30,6 +30,7 @@ from archive.models import Episode, EpisodeTestimony, MediaAsset, MediaKind, Tes
 from archive.settings import Settings
 from archive.store import sha256_file
 from archive.testimonies import get
+from archive.text import slugify
 from studio import shownotes
 from studio.loudness import Limiter, LoudnessMeter, PeakMeter, db_to_gain
 from studio.mix import Piece, Timeline, layout, render
@@ -66,11 +67,6 @@ class Plan:
     @property
     def slug(self) -> str:
         return f"{slugify(self.programme)}-{self.rundown.number:03d}"
-
-
-def slugify(text: str) -> str:
-    ascii_text = unidecode(text).lower()
-    return "-".join("".join(c if c.isalnum() else " " for c in ascii_text).split())[:100] or "episode"
 
 
 # --- planning ---------------------------------------------------------------------------------

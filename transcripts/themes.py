@@ -11,18 +11,13 @@ from pathlib import Path
 import yaml
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
-from unidecode import unidecode
+from archive.text import normalize
 
 from archive.errors import ConfigError
 from archive.models import Testimony, Theme, ThemeSuggestion, Transcript
 
 LEXICON = Path(__file__).with_name("lexicon") / "themes.yaml"
 MAX_EVIDENCE = 5
-
-
-def normalize(text: str) -> str:
-    """Lower case, no accents, only letters and digits separated by single spaces."""
-    return " ".join(re.sub(r"[^a-z0-9]+", " ", unidecode(text).lower()).split())
 
 
 def term_pattern(term: str) -> re.Pattern[str]:

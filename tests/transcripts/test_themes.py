@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from archive.testimonies import get
 from transcripts.formats import Cue
-from transcripts.themes import Lexicon, normalize, suggest, suggestions_for, term_pattern
+from archive.text import normalize
+from transcripts.themes import Lexicon, suggest, suggestions_for, term_pattern
 from transcripts.versions import store_human
 
 
