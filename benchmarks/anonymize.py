@@ -148,14 +148,14 @@ def strength(folder: Path, keys: int) -> None:
     speaker = np.array([f.name.split("_")[0] for f in files])
     transforms = {
         "McAdams only": lambda x, k: voice.disguise(x, k, source=False),
-        "whole disguise (McAdams + WORLD + output)": lambda x, k: voice.disguise(x, k),
+        "whole disguise": lambda x, k: voice.disguise(x, k),
     }
     print(f"\n== speaker verification EER, cosine scoring, {len(files)} utterances of {len(set(speaker))} speakers, "
           f"all pairs; disguised: mean [min-max] over {keys} keys (target ≥ 35 %) ==")
     for verifier, embed in VERIFIERS.items():
         original = [embed(x) for x in audio]
         print(f"-- verifier: {verifier}")
-        print(f"{'original / original':<62} {_pairs_eer(original, original, speaker, True):6.1%}   (reference)")
+        print(f"{'original / original':<66} {_pairs_eer(original, original, speaker, True):6.1%}   (reference)")
         for label, transform in transforms.items():
             rows: dict[str, list[float]] = {"ignorant": [], "lazy": [], "own": []}
             for draw in range(keys):
@@ -171,7 +171,7 @@ def strength(folder: Path, keys: int) -> None:
                      "own": "disguised / disguised, key per utterance"}
             for row, name in names.items():
                 values = rows[row]
-                print(f"{label + ': ' + name:<62} {np.mean(values):6.1%}   [{min(values):.1%}-{max(values):.1%}]")
+                print(f"{label + ': ' + name:<66} {np.mean(values):6.1%}   [{min(values):.1%}-{max(values):.1%}]")
 
 
 def _pairs_eer(a: list, b: list, speaker: np.ndarray, symmetric: bool) -> float:
