@@ -1,18 +1,21 @@
-"""The one home of PyAV (bundled FFmpeg): probe, decode, resample, encode.
+"""The one home of PyAV (bundled FFmpeg): probe, decode, resample, encode; and of soxr, which
+resamples the working copy.
 
-Everything streams in frames so that hour-long recordings use bounded memory.
+Everything streams in frames or blocks so that hour-long recordings use bounded memory.
 Encoded files carry no metadata at all: no tags are copied from the input and the
 muxer/encoder run in bit-exact mode (no "encoder=Lavf…" tag, reproducible bytes).
 """
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
 import av
 import numpy as np
+import soxr
 
 from archive.errors import AudioError
 
@@ -32,6 +35,13 @@ ENCODERS = {
 }
 MUXERS = {"m4a": "ipod", "opus": "ogg"}
 
+# decoded sample format -> (numpy dtype, value of full scale, value of silence)
+SAMPLE_TYPES = {
+    "u8": (np.uint8, 128.0, 128), "s16": (np.int16, 32768.0, 0), "s32": (np.int32, 2.0**31, 0),
+    "s64": (np.int64, 2.0**63, 0), "flt": (np.float32, 1.0, 0), "dbl": (np.float64, 1.0, 0),
+}
+BLOCK_SAMPLES = 1 << 16  # decoded samples per block: the numpy and soxr work is per block, not per frame
+
 
 @dataclass
 class AudioInfo:
@@ -46,34 +56,47 @@ class AudioInfo:
 
 def probe(path: Path) -> AudioInfo:
     """Read the container header. Raises AudioError for anything that is not decodable audio."""
+    with _open_audio(path) as (_container, _stream, info):
+        return info
+
+
+@contextmanager
+def _open_audio(path: Path) -> Iterator[tuple[av.container.InputContainer, av.AudioStream, AudioInfo]]:
+    """The opened container, its first audio stream and its header; AudioError when unreadable."""
     try:
-        with av.open(str(path)) as container:
+        container = av.open(str(path))
+        try:
             stream = _audio_stream(container, path)
-            ctx = stream.codec_context
-            duration = _stream_duration(container, stream)
-            tags = {**dict(container.metadata), **dict(stream.metadata)}
-            return AudioInfo(
-                format=container.format.name.split(",")[0],
-                codec=ctx.name,
-                sample_rate=ctx.sample_rate or 0,
-                channels=ctx.channels or 0,
-                duration=duration,
-                bitrate=container.bit_rate or None,
-                tags=tags,
-            )
+            info = _info(container, stream)
+        except BaseException:
+            container.close()
+            raise
     except AudioError:
         raise
     except (av.FFmpegError, UnicodeDecodeError, ValueError) as exc:
         raise AudioError(f"{Path(path).name} : fichier audio illisible ({_short(exc)})") from exc
+    with container:
+        yield container, stream, info
+
+
+def _info(container, stream) -> AudioInfo:
+    ctx = stream.codec_context
+    return AudioInfo(
+        format=container.format.name.split(",")[0],
+        codec=ctx.name,
+        sample_rate=ctx.sample_rate or 0,
+        channels=ctx.channels or 0,
+        duration=_stream_duration(container, stream),
+        bitrate=container.bit_rate or None,
+        tags={**dict(container.metadata), **dict(stream.metadata)},
+    )
 
 
 def _audio_stream(container, path: Path):
-    """The first audio stream, set to decode with FFmpeg's threads; AudioError when there is none."""
+    """The first audio stream; AudioError when there is none."""
     if not container.streams.audio:
         raise AudioError(f"{Path(path).name} : aucun flux audio")
-    stream = container.streams.audio[0]
-    stream.thread_type = "AUTO"
-    return stream
+    return container.streams.audio[0]
 
 
 def _stream_duration(container, stream) -> float:
@@ -90,6 +113,7 @@ def iter_decode(path: Path, *, rate: int | None = None, channels: int | None = 1
     try:
         with av.open(str(path)) as container:
             stream = _audio_stream(container, path)
+            stream.thread_type = "AUTO"
             resampler = av.AudioResampler(format="flt", layout=layout, rate=rate, frame_size=frame_size or None)
             for frame in container.decode(stream):
                 for out in resampler.resample(frame):
@@ -180,45 +204,114 @@ class Encoder:
 
 
 def transcode(source: Path, destination: Path, *, rate: int, fmt: str = "flac",
-              on_chunk: Callable[[np.ndarray], None] | None = None) -> int:
-    """Decode ``source`` and encode it mono at ``rate`` in one pass, frames going straight from the
-    resampler to the encoder (no metadata carried over). ``on_chunk`` sees every chunk as int16
-    samples (for level measurement). Returns the number of samples written."""
-    codec_name, sample_format = ENCODERS[fmt]
+              on_header: Callable[[AudioInfo], None] | None = None,
+              on_chunk: Callable[[np.ndarray], None] | None = None) -> tuple[AudioInfo, int]:
+    """Decode ``source`` and encode it mono at ``rate`` in one streaming pass (no metadata carried
+    over). ``on_header`` sees the source's header (as ``probe`` reads it) before any decoding and
+    may raise to refuse the file; ``on_chunk`` sees every chunk as int16 samples (for level
+    measurement). Returns that header and the number of samples written."""
+    with _open_audio(source) as (src, stream, info):
+        if on_header:
+            on_header(info)
+        try:
+            with _mono_output(destination, fmt, rate) as (dst, out):
+                # no FFmpeg decoding threads: of the phone formats only FLAC has them, and they cost
+                # more CPU than they save (batch workers already keep every core busy)
+                chunks = _resampled(_decoded_blocks(src.decode(stream)), rate)
+                return info, _encode_all(chunks, dst, out, rate, on_chunk)
+        except (av.FFmpegError, ValueError) as exc:
+            raise AudioError(f"{Path(source).name} : décodage impossible ({_short(exc)})") from exc
+
+
+def _encode_all(chunks: Iterable[np.ndarray], dst, out, rate: int, on_chunk) -> int:
     written = 0
-    try:
-        with av.open(str(source)) as src:
-            stream = _audio_stream(src, source)
-            with av.open(str(destination), "w", format=MUXERS.get(fmt, fmt), options={"fflags": "+bitexact"}) as dst:
-                # 4608-sample FLAC blocks (the largest the FLAC subset allows at <= 48 kHz): a quarter
-                # of the default 1152's encode calls, whose per-call overhead dominates at 16 kHz mono.
-                options = {"frame_size": "4608"} if codec_name == "flac" else {}
-                out = dst.add_stream(codec_name, rate=rate, layout="mono", options=options)
-                out.codec_context.format = sample_format
-                out.codec_context.flags |= BITEXACT
-                out.codec_context.open()  # fixes frame_size: frames of exactly that size skip PyAV's re-chunking
-                resampler = av.AudioResampler(format=sample_format, layout="mono", rate=rate,
-                                              frame_size=out.codec_context.frame_size or 8192)
-                for frame in _resampled(src.decode(stream), resampler):
-                    frame.pts = written
-                    written += frame.samples
-                    if on_chunk:
-                        on_chunk(frame.to_ndarray().reshape(-1))
-                    for packet in out.encode(frame):
-                        dst.mux(packet)
-                for packet in out.encode(None):
-                    dst.mux(packet)
-    except AudioError:
-        raise
-    except (av.FFmpegError, ValueError) as exc:
-        raise AudioError(f"{Path(source).name} : décodage impossible ({_short(exc)})") from exc
+    for samples in chunks:
+        if not samples.size:  # soxr may still be holding everything back
+            continue
+        pcm = _pcm16(samples)
+        if on_chunk:
+            on_chunk(pcm)
+        frame = av.AudioFrame.from_ndarray(pcm.reshape(1, -1), format="s16", layout="mono")
+        frame.sample_rate, frame.pts = rate, written
+        written += pcm.size
+        for packet in out.encode(frame):
+            dst.mux(packet)
+    for packet in out.encode(None):
+        dst.mux(packet)
     return written
 
 
-def _resampled(frames, resampler):
+@contextmanager
+def _mono_output(destination: Path, fmt: str, rate: int):
+    codec_name, sample_format = ENCODERS[fmt]
+    with av.open(str(destination), "w", format=MUXERS.get(fmt, fmt), options={"fflags": "+bitexact"}) as dst:
+        # 4608-sample FLAC blocks (the largest the FLAC subset allows at <= 48 kHz): a quarter of the
+        # default 1152's encoder calls, whose per-call overhead counts at 16 kHz mono
+        options = {"frame_size": "4608"} if codec_name == "flac" else {}
+        out = dst.add_stream(codec_name, rate=rate, layout="mono", options=options)
+        out.codec_context.format = sample_format
+        out.codec_context.flags |= BITEXACT
+        yield dst, out
+
+
+def _decoded_blocks(frames: Iterable[av.AudioFrame]) -> Iterator[tuple[int, np.ndarray]]:
+    """Decoded frames gathered into float32 mono blocks, as (sample rate, samples). Frames queue in
+    an FFmpeg FIFO: per frame (up to 50 a second) only a C copy, no numpy. A change of format,
+    channels or rate mid-stream just starts a new block."""
+    fifo, kind = None, None
     for frame in frames:
-        yield from resampler.resample(frame)
-    yield from resampler.resample(None)
+        frame_kind = (frame.format.name, frame.layout.nb_channels, frame.sample_rate)
+        if frame_kind != kind:
+            if fifo is not None and fifo.samples:
+                yield kind[2], _mono(fifo.read())
+            fifo, kind = av.AudioFifo(), frame_kind
+        frame.pts = None  # the FIFO would refuse a gap in the timestamps, which decoding tolerates
+        fifo.write(frame)
+        if fifo.samples >= BLOCK_SAMPLES:
+            yield kind[2], _mono(fifo.read())
+    if fifo is not None and fifo.samples:
+        yield kind[2], _mono(fifo.read())
+
+
+def _mono(frame: av.AudioFrame) -> np.ndarray:
+    """A frame's samples as float32 in [-1, 1], downmixed to the mean of its channels."""
+    dtype, full_scale, silence = SAMPLE_TYPES[frame.format.name.removesuffix("p")]
+    channels = frame.layout.nb_channels
+    if frame.format.is_planar and channels > 1:
+        mono = np.mean([np.frombuffer(plane, dtype, frame.samples) for plane in frame.planes], axis=0, dtype=np.float32)
+    else:
+        samples = np.frombuffer(frame.planes[0], dtype, frame.samples * channels)
+        mono = samples.astype(np.float32, copy=False) if channels == 1 else \
+            samples.reshape(-1, channels).mean(axis=1, dtype=np.float32)
+    if silence or full_scale != 1.0:
+        mono = (mono - np.float32(silence)) * np.float32(1 / full_scale)
+    return mono
+
+
+def _resampled(blocks: Iterable[tuple[int, np.ndarray]], rate: int) -> Iterator[np.ndarray]:
+    """float32 mono blocks resampled to ``rate``."""
+    stream, current = None, None
+    for block_rate, samples in blocks:
+        if block_rate != current:  # the first block, or the rate changed mid-stream
+            if stream is not None:
+                yield stream.resample_chunk(np.zeros(0, np.float32), last=True)
+            stream, current = _resampler(block_rate, rate), block_rate
+        yield samples if stream is None else stream.resample_chunk(samples)
+    if stream is not None:
+        yield stream.resample_chunk(np.zeros(0, np.float32), last=True)
+
+
+def _resampler(source_rate: int, rate: int) -> soxr.ResampleStream | None:
+    """soxr's high-quality streaming resampler (steep anti-alias filter); None when no resampling is needed."""
+    return None if source_rate == rate else soxr.ResampleStream(source_rate, rate, 1, dtype="float32", quality="HQ")
+
+
+def _pcm16(samples: np.ndarray) -> np.ndarray:
+    """float32 to int16, rounded and clipped (as libswresample does)."""
+    scaled = samples * np.float32(32768)
+    np.rint(scaled, out=scaled)
+    np.clip(scaled, -32768, 32767, out=scaled)
+    return scaled.astype(np.int16)
 
 
 def encode(samples: np.ndarray, path: Path, *, rate: int, fmt: str | None = None, bitrate: int | None = None) -> Path:

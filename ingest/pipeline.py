@@ -229,6 +229,7 @@ def _record(session, prepared: Prepared, working_file: Stored, rate: int, actor:
         duration=round(working.duration, 3),
         muted_spans=[list(span) for span in metadata.muted],
         themes=themes,
+        stages=[], consents=[], sensitive_terms=[],  # a new testimony has none: no lazy loads to find out
     )
     session.add(testimony)
     session.flush()

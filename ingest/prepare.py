@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from archive.audio import AudioInfo, probe
+from archive.audio import AudioInfo
 from archive.errors import AudioError
 from archive.settings import Settings
 from archive.store import MediaStore, Stored
@@ -29,7 +29,8 @@ class Prepared:
 
 
 def prepare(settings: Settings, path: Path, metadata: IntakeMetadata | None) -> Prepared:
-    """Everything but the database: store the original, probe, decode, write and check the working copy."""
+    """Everything but the database: store the original, then read its header, decode, write and check
+    the working copy in one pass."""
     store = MediaStore(settings.media_path)
     temp = store.temp_path(".flac")
     original = None
@@ -41,11 +42,10 @@ def prepare(settings: Settings, path: Path, metadata: IntakeMetadata | None) -> 
         if original.size == 0:
             raise AudioError(f"{path.name} : fichier vide")
         metadata = metadata or load_metadata(find_sidecar(path))
-        info = probe(path)
-        _check_duration(path, info.duration, settings)
-        working = make_working_copy(path, temp, rate=settings.working_sample_rate)
+        working = make_working_copy(path, temp, rate=settings.working_sample_rate,
+                                    check=lambda info: _check_duration(path, info.duration, settings))
         _check_audio(path, working.duration, working.loudest_second_dbfs, settings)
-        return Prepared(path, metadata, info, original, working)
+        return Prepared(path, metadata, working.source, original, working)
     except BaseException:
         temp.unlink(missing_ok=True)
         if original is not None and original.created:

@@ -1,13 +1,15 @@
 """The clean working copy: 16 kHz mono FLAC, no tags, made in one streaming decode pass
-that also measures the level (to reject silent recordings) and the true decoded length."""
+that also reads the source's header and measures the level (to reject silent recordings)
+and the true decoded length."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from archive.audio import transcode
+from archive.audio import AudioInfo, transcode
 
 FULL_SCALE = 32768.0
 
@@ -15,6 +17,7 @@ FULL_SCALE = 32768.0
 @dataclass
 class WorkingCopy:
     path: Path
+    source: AudioInfo  # the source's header
     duration: float
     peak_dbfs: float
     loudest_second_dbfs: float
@@ -31,7 +34,7 @@ class _LevelMeter:
 
     def __call__(self, chunk: np.ndarray) -> None:
         if chunk.size:
-            self.peak = max(self.peak, int(np.abs(chunk.astype(np.int32)).max()))
+            self.peak = max(self.peak, int(chunk.max()), -int(chunk.min()))
         self.carry = np.concatenate([self.carry, chunk])
         whole = (self.carry.shape[0] // self.rate) * self.rate
         if whole:
@@ -39,20 +42,24 @@ class _LevelMeter:
             self.carry = self.carry[whole:]
 
     def _measure(self, seconds: np.ndarray) -> None:
-        power = (seconds.astype(np.float64) ** 2).mean(axis=-1).max() / FULL_SCALE**2
+        values = seconds.astype(np.float64)
+        power = np.einsum("ij,ij->i", values, values).max() / (seconds.shape[1] * FULL_SCALE**2)
         self.loudest = max(self.loudest, float(power))
 
     def finish(self) -> None:
         if self.carry.size:
-            self._measure(self.carry)
+            self._measure(self.carry.reshape(1, -1))
 
 
-def make_working_copy(source: Path, destination: Path, *, rate: int) -> WorkingCopy:
+def make_working_copy(source: Path, destination: Path, *, rate: int,
+                      check: Callable[[AudioInfo], None] | None = None) -> WorkingCopy:
+    """``check`` sees the source's header before any decoding and may raise to refuse the file."""
     meter = _LevelMeter(rate)
-    samples = transcode(source, destination, rate=rate, fmt="flac", on_chunk=meter)
+    info, samples = transcode(source, destination, rate=rate, fmt="flac", on_header=check, on_chunk=meter)
     meter.finish()
     return WorkingCopy(
         path=destination,
+        source=info,
         duration=samples / rate,
         peak_dbfs=_db((meter.peak / FULL_SCALE) ** 2),
         loudest_second_dbfs=_db(meter.loudest),
