@@ -6,7 +6,8 @@
    repeating ../shared/media/multilingual.mp3 (or speech-like synthetic audio when absent):
    McAdams, the WORLD speaker normalisation (with its output step), bleeps, and the whole stage (decode, disguise, bleeps, FLAC
    encode into the store) through ``studio.anonymize``. Target: ≥ 20×.
-2. Equal-error rate of a simple speaker verifier (MFCC mean+std statistics, cosine scoring) over
+2. Equal-error rate of speaker verifiers (MFCC mean+std statistics and LPC-cepstrum statistics,
+   cosine scoring; with the ``bench`` extra also resemblyzer's trained GE2E neural encoder) over
    all pairs of ../shared/media/speakers/: original/original, original/disguised ("ignorant"
    attacker), disguised/disguised with the same key ("lazy-informed", as specified) and with each
    utterance under its own key (what two different testimonies of one person would give).
@@ -134,7 +135,29 @@ def lpc_cepstrum_embedding(x: np.ndarray) -> np.ndarray:
     return np.concatenate([ceps.mean(0), ceps.std(0), delta.std(0)])
 
 
-VERIFIERS = {"MFCC mean+std": voice.speaker_embedding, "LPC-cepstrum mean+std+Δstd": lpc_cepstrum_embedding}
+def neural_embedding():
+    """Resemblyzer's GE2E speaker encoder (a trained neural verifier, weights inside the package),
+    or None when the optional ``bench`` extra is not installed."""
+    try:
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from resemblyzer import VoiceEncoder, preprocess_wav
+    except ImportError:
+        return None
+    encoder = VoiceEncoder("cpu", verbose=False)
+    return lambda x: encoder.embed_utterance(preprocess_wav(np.asarray(x, dtype=np.float32), source_sr=voice.RATE))
+
+
+def verifiers() -> dict:
+    found = {"MFCC mean+std": voice.speaker_embedding, "LPC-cepstrum mean+std+Δstd": lpc_cepstrum_embedding}
+    neural = neural_embedding()
+    if neural is None:
+        print("(resemblyzer not installed: the neural verifier is skipped; see docs/anonymization.md for the bench extra)")
+    else:
+        found["resemblyzer GE2E (neural)"] = neural
+    return found
 
 
 def strength(folder: Path, keys: int) -> None:
@@ -152,7 +175,7 @@ def strength(folder: Path, keys: int) -> None:
     }
     print(f"\n== speaker verification EER, cosine scoring, {len(files)} utterances of {len(set(speaker))} speakers, "
           f"all pairs; disguised: mean [min-max] over {keys} keys (target ≥ 35 %) ==")
-    for verifier, embed in VERIFIERS.items():
+    for verifier, embed in verifiers().items():
         original = [embed(x) for x in audio]
         print(f"-- verifier: {verifier}")
         print(f"{'original / original':<66} {_pairs_eer(original, original, speaker, True):6.1%}   (reference)")
@@ -171,7 +194,8 @@ def strength(folder: Path, keys: int) -> None:
                      "own": "disguised / disguised, key per utterance"}
             for row, name in names.items():
                 values = rows[row]
-                print(f"{label + ': ' + name:<66} {np.mean(values):6.1%}   [{min(values):.1%}-{max(values):.1%}]")
+                print(f"{label + ': ' + name:<66} {np.mean(values):6.1%}   [{min(values):.1%}-{max(values):.1%}]"
+                      f"   median {np.median(values):.1%}")
 
 
 def _pairs_eer(a: list, b: list, speaker: np.ndarray, symmetric: bool) -> float:
