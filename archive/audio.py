@@ -151,22 +151,16 @@ class Encoder:
         fmt = fmt or Path(path).suffix.lstrip(".").lower()
         if fmt not in ENCODERS:
             raise AudioError(f"cannot encode to {fmt!r}")
-        codec_name, sample_format = ENCODERS[fmt]
-        codec_name = codec or codec_name
         self.path = Path(path)
         self.channels = channels
-        self.container = av.open(str(path), "w", format=MUXERS.get(fmt, fmt), options={"fflags": "+bitexact"})
-        self.container.metadata.clear()
-        self.stream = self.container.add_stream(codec_name, rate=rate, layout="mono" if channels == 1 else "stereo")
+        self.container, self.stream = _open_output(path, fmt, rate, "mono" if channels == 1 else "stereo", codec=codec)
         ctx = self.stream.codec_context
-        ctx.format = sample_format
-        ctx.flags |= BITEXACT
         if bitrate:
             ctx.bit_rate = bitrate
         self.rate = rate
         self.input_rate = input_rate or rate
         self.pts = 0
-        self.resampler = av.AudioResampler(format=sample_format, layout=self.stream.layout, rate=rate,
+        self.resampler = av.AudioResampler(format=ctx.format.name, layout=self.stream.layout, rate=rate,
                                            frame_size=ctx.frame_size or None)
 
     def write(self, samples: np.ndarray) -> None:
@@ -241,16 +235,25 @@ def _encode_all(chunks: Iterable[np.ndarray], dst, out, rate: int, on_chunk) -> 
     return written
 
 
+def _open_output(path: Path, fmt: str, rate: int, layout: str, *, codec: str | None = None,
+                 options: dict[str, str] | None = None):
+    """An output container and its one audio stream, both without any metadata (bit-exact mode)."""
+    codec_name, sample_format = ENCODERS[fmt]
+    container = av.open(str(path), "w", format=MUXERS.get(fmt, fmt), options={"fflags": "+bitexact"})
+    container.metadata.clear()
+    stream = container.add_stream(codec or codec_name, rate=rate, layout=layout, options=options or {})
+    stream.codec_context.format = sample_format
+    stream.codec_context.flags |= BITEXACT
+    return container, stream
+
+
 @contextmanager
 def _mono_output(destination: Path, fmt: str, rate: int):
-    codec_name, sample_format = ENCODERS[fmt]
-    with av.open(str(destination), "w", format=MUXERS.get(fmt, fmt), options={"fflags": "+bitexact"}) as dst:
-        # 4608-sample FLAC blocks (the largest the FLAC subset allows at <= 48 kHz): a quarter of the
-        # default 1152's encoder calls, whose per-call overhead counts at 16 kHz mono
-        options = {"frame_size": "4608"} if codec_name == "flac" else {}
-        out = dst.add_stream(codec_name, rate=rate, layout="mono", options=options)
-        out.codec_context.format = sample_format
-        out.codec_context.flags |= BITEXACT
+    # 4608-sample FLAC blocks (the largest the FLAC subset allows at <= 48 kHz): a quarter of the
+    # default 1152's encoder calls, whose per-call overhead counts at 16 kHz mono
+    options = {"frame_size": "4608"} if ENCODERS[fmt][0] == "flac" else None
+    dst, out = _open_output(destination, fmt, rate, "mono", options=options)
+    with dst:
         yield dst, out
 
 

@@ -23,6 +23,7 @@ import os
 import sys
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -139,8 +140,6 @@ def neural_embedding():
     """Resemblyzer's GE2E speaker encoder (a trained neural verifier, weights inside the package),
     or None when the optional ``bench`` extra is not installed."""
     try:
-        import warnings
-
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             from resemblyzer import VoiceEncoder, preprocess_wav

@@ -23,9 +23,13 @@ class Prepared:
 
     path: Path
     metadata: IntakeMetadata
-    info: AudioInfo
     original: Stored
     working: WorkingCopy  # its path is a temp file inside the store
+
+    @property
+    def info(self) -> AudioInfo:
+        """The source's header, read in the working copy's decoding pass."""
+        return self.working.source
 
 
 def prepare(settings: Settings, path: Path, metadata: IntakeMetadata | None) -> Prepared:
@@ -45,7 +49,7 @@ def prepare(settings: Settings, path: Path, metadata: IntakeMetadata | None) -> 
         working = make_working_copy(path, temp, rate=settings.working_sample_rate,
                                     check=lambda info: _check_duration(path, info.duration, settings))
         _check_audio(path, working.duration, working.loudest_second_dbfs, settings)
-        return Prepared(path, metadata, working.source, original, working)
+        return Prepared(path, metadata, original, working)
     except BaseException:
         temp.unlink(missing_ok=True)
         if original is not None and original.created:
