@@ -36,7 +36,7 @@ from archive.models import (
 )
 
 # Bump when the anonymization itself changes so that every rendition is reviewed again.
-ANONYMIZATION_VERSION = 2  # 2: output-spectrum normalisation added to the voice disguise
+ANONYMIZATION_VERSION = 3  # 2: output-spectrum normalisation; 3: envelope covariance whitened, wider output spread
 
 ANONYMOUS_LABEL = "témoin anonyme"
 

@@ -118,6 +118,47 @@ def test_world_transform_replaces_the_long_term_envelope_by_the_keyed_target():
     assert after < before / 4, (before, after)
 
 
+def _speaker_deviations(content: np.ndarray, mixing: np.ndarray) -> np.ndarray:
+    """Log-envelope deviations (frames × 257 bins) of one "speaker": the shared phonetic content
+    (frames × 40 latent values) seen through the speaker's own correlations between cepstral terms."""
+    from scipy.fft import idct
+
+    cepstrum = np.zeros((len(content), voice.SYNTHESIS_BINS))
+    cepstrum[:, :voice.CEPSTRAL_TERMS] = content @ mixing * voice.target_cepstral_spread()
+    return idct(cepstrum, type=2, norm="ortho", axis=1)
+
+
+def test_envelope_whitening_gives_every_speaker_the_same_covariance_and_keeps_the_content():
+    """Two speakers saying the same thing differ by how their resonances move together (the
+    covariance of the envelope's cepstral terms). After whitening both have the fixed target
+    covariance, and the same content gives nearly the same deviations again."""
+    from scipy.fft import dct
+
+    rng = np.random.default_rng(11)
+    terms = voice.CEPSTRAL_TERMS
+    content = rng.normal(size=(4000, terms))
+    speakers = [np.eye(terms) + 0.05 * rng.normal(size=(terms, terms)) for _ in range(2)]
+    before = [_speaker_deviations(content, mixing) for mixing in speakers]
+    everyone = np.ones(len(content), dtype=bool)
+    after = [voice.whiten_deviations(deviation, everyone) for deviation in before]
+
+    def covariance(deviation):
+        cepstrum = dct(deviation, type=2, norm="ortho", axis=1)[:, :terms]
+        return np.cov(cepstrum / voice.target_cepstral_spread(), rowvar=False)
+
+    def mismatch(a, b):
+        return np.linalg.norm(a - b) / np.linalg.norm(b)
+
+    def distance(a, b):
+        return np.linalg.norm(a - b) / np.linalg.norm(a)
+
+    assert mismatch(covariance(before[0]), covariance(before[1])) > 0.3  # the speakers do differ
+    assert max(mismatch(covariance(deviation), np.eye(terms)) for deviation in after) < 0.03
+    # the content stays: unrelated deviations would be √2 apart
+    assert distance(after[0], after[1]) < distance(before[0], before[1]) < 0.6
+    assert distance(after[0], voice.whiten_deviations(before[0][::-1], everyone)) > 1.3
+
+
 def _band_statistics_db(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per band (200 Hz - 6.4 kHz, 12 bands), over the louder 70 % of the frames: long-term mean
     level and its frame-to-frame spread."""
