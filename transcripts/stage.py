@@ -26,6 +26,7 @@ from archive.errors import ConfigError, KumaError, StageError
 from archive.models import MediaKind, StageState, Testimony, Transcript, TranscriptSource
 from archive.testimonies import get, set_stage
 from transcripts.engine import SAMPLE_RATE, AsrSegment, Engine, LanguagePlan, TranscribeOptions, model_identity, resolve_language
+from transcripts.quality import RecognitionLimits, check_recognition
 from transcripts.versions import STAGE, asr_segments, save_transcript
 
 LOW_WORD_PROBABILITY = 0.5
@@ -83,11 +84,13 @@ class Transcriber:
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
     def up_to_date(self, testimony: Testimony) -> bool:
+        """Transcribed with this model and these options (a failed recognition check included:
+        running the same model again would fail it again; a person has to transcribe it)."""
         status = testimony.stage(STAGE)
-        if status is None or status.state != StageState.DONE:
+        if status is None or status.state not in (StageState.DONE, StageState.NEEDS_HUMAN):
             return False
-        if status.fingerprint is None:  # a human transcript
-            return True
+        if status.fingerprint is None:  # DONE: a human transcript; NEEDS_HUMAN: no model for the language
+            return status.state == StageState.DONE
         plan = resolve_language(self.settings, testimony.language)
         return plan.model is not None and status.fingerprint == self.fingerprint(testimony, plan)
 
@@ -158,6 +161,9 @@ class Transcriber:
         if has_human is not None:
             return result("human", "transcription humaine présente (--force pour relancer la reconnaissance)")
         if self.up_to_date(testimony):
+            status = testimony.stage(STAGE)
+            if status.state == StageState.NEEDS_HUMAN:
+                return result("needs-human", status.reason)
             return result("up-to-date", "déjà transcrit avec ce modèle et ces options")
         return None
 
@@ -175,19 +181,26 @@ class Transcriber:
         if progress and duration > reported:
             progress(duration - reported)
         name, version = self.identity(plan.model)
+        low = lambda s: is_low_confidence(s, self.options)
+        speech = asr.speech_duration if asr.speech_duration is not None else duration
+        check = check_recognition(collected, speech, low, RecognitionLimits.from_settings(self.settings))
         with self.archive.session() as session:
             testimony = get(session, public_id)
-            segments = asr_segments(collected, duration, lambda s: is_low_confidence(s, self.options))
+            segments = asr_segments(collected, duration, low)
             transcript = save_transcript(
                 session, testimony, segments, source=TranscriptSource.ASR, created_by=self.actor,
                 language=plan.known or asr.language,
                 language_probability=None if plan.known else asr.language_probability,
-                model=name[-256:], model_version=version, options=self.options.as_dict())
-            set_stage(session, testimony, STAGE, StageState.DONE, fingerprint=fingerprint)
+                model=name[-256:], model_version=version, options=self.options.as_dict(), quality=check.as_dict())
+            state, reason = StageState.DONE, None
+            if check.needs_human:
+                state, reason = StageState.NEEDS_HUMAN, f"reconnaissance automatique insuffisante : {check.reason}"
+            set_stage(session, testimony, STAGE, state, reason=reason, fingerprint=fingerprint)
             audit.record(session, self.actor, "transcript.asr", testimony=testimony, version=transcript.version,
-                         model=name, segments=len(segments))
-            return TranscribeResult(public_id, "done", duration, version=transcript.version,
-                                    segments=len(segments), language=transcript.language)
+                         model=name, segments=len(segments), needs_human=check.needs_human)
+            return TranscribeResult(public_id, "needs-human" if check.needs_human else "done", duration,
+                                    reason=reason, version=transcript.version, segments=len(segments),
+                                    language=transcript.language)
 
     def run_many(self, public_ids: Iterable[str], *, force: bool = False, progress: Progress | None = None,
                  on_start: Callable[[str], None] | None = None) -> Iterator[TranscribeResult]:

@@ -100,8 +100,16 @@ def _summary(results: list[TranscribeResult]) -> None:
     console.print(f"Transcrits : {count('done')} · à jour : {count('up-to-date') + count('human')} · "
                   f"transcription humaine nécessaire : {count('needs-human')} · non traités : {count('skipped')} · "
                   f"échecs : {count('failed')}")
+    problems = []
     if count("failed"):
-        raise StageError(f"{count('failed')} témoignage(s) en échec : relancez la commande pour réessayer")
+        problems.append(f"{count('failed')} témoignage(s) en échec : relancez la commande pour réessayer")
+    flagged = [r for r in results if r.status == "needs-human"]
+    if flagged:
+        lines = "".join(f"\n  {r.public_id} : {r.reason}" for r in flagged)
+        problems.append(f"{len(flagged)} témoignage(s) à transcrire par une personne (kuma transcript import ; "
+                        f"aucun usage public d'ici là) :{lines}")
+    if problems:
+        raise StageError("\n".join(problems))
 
 
 @transcript_app.command("export")
@@ -175,34 +183,77 @@ def show(
 
 
 def demo_step(demo) -> None:
-    """Transcribe the samples when a local model is configured; else import their reference transcripts."""
+    """Transcribe the samples with the real model (installed into the demo archive from its
+    packages), print an excerpt of each and its word error rate against the sample's script."""
     demo.console.print("[bold]2. Transcription[/]")
     settings = demo.archive.settings
-    transcribed = False
-    if model_available(settings):
-        transcriber = Transcriber(demo.archive, actor="demo")
-        for result in transcriber.run_many(demo.public_ids):
-            demo.console.print(_line(result), soft_wrap=True)
-        transcribed = True
-    else:
-        demo.console.print("Aucun modèle de transcription local (KUMA_WHISPER_MODEL) : import des transcriptions "
-                           "de référence des exemples comme transcriptions humaines.", soft_wrap=True)
-        _import_references(demo)
-    demo.notes["transcribed_with_model"] = transcribed
+    _install_demo_model(demo, settings)
+    transcriber = Transcriber(demo.archive, actor="demo")
+    results = list(transcriber.run_many(demo.public_ids))
+    for result in results:
+        demo.console.print(_line(result), soft_wrap=True)
+        _print_quality(demo, result.public_id)
+    demo.notes["transcribed_with_model"] = True
+    flagged = [r.public_id for r in results if r.status == "needs-human"]
+    if flagged:
+        _correct_by_hand(demo, flagged)
     _print_excerpt(demo)
 
 
-def _import_references(demo) -> None:
+def _install_demo_model(demo, settings) -> None:
+    from api.commands.models import install_with_progress
+    from transcripts.models import CATALOGUE
+
+    if settings.whisper_model in CATALOGUE and not model_available(settings):
+        path, _ = install_with_progress(settings, settings.whisper_model)
+        demo.console.print(f"Modèle « {settings.whisper_model} » installé depuis ses paquets dans {path}.")
+
+
+def _script_of(demo, testimony) -> str | None:
+    """The sample's script: the text of its reference subtitles, read but never imported."""
+    reference = Path(demo.samples) / Path(testimony.source_name or "").with_suffix(".vtt").name
+    if not reference.is_file():
+        return None
+    cues = formats.parse("vtt", reference.read_text(encoding="utf-8"), duration=testimony.duration, name=reference.name)
+    return " ".join(c.text for c in cues)
+
+
+def _print_quality(demo, public_id: str, lines: int = 2) -> None:
+    from archive.consent import preferred_transcript
+    from transcripts.quality import word_error_rate
+
     with demo.archive.session() as session:
-        for public_id in demo.public_ids:
+        testimony = get(session, public_id)
+        transcript = preferred_transcript(session, testimony.id)
+        if transcript is None:
+            return
+        for segment in transcript.segments[:lines]:
+            demo.console.print(f"    [{formats.format_clock(segment.start, '.')}] {segment.text}",
+                               soft_wrap=True, markup=False)
+        script = _script_of(demo, testimony)
+        quality = transcript.quality or {}
+        confidence = quality.get("mean_word_probability")
+        figures = [f"confiance moyenne des mots {confidence:.2f}"] if confidence is not None else []
+        if script:
+            error = word_error_rate(script, " ".join(s.text for s in transcript.segments), transcript.language)
+            figures.insert(0, f"taux d'erreur sur les mots (WER) {error.wer:.0%} sur {error.reference_words} mots du script")
+        if figures:
+            demo.console.print("    " + " · ".join(figures), soft_wrap=True)
+
+
+def _correct_by_hand(demo, public_ids: list[str]) -> None:
+    """What the team does with a flagged testimony: a person transcribes it. The demo stands in
+    for that person with the sample's script, imported as a human version."""
+    demo.console.print("Témoignage(s) à transcrire par une personne : une personne de l'équipe corrige "
+                       "(ici, le script de l'exemple tient lieu de sa correction).", soft_wrap=True)
+    with demo.archive.session() as session:
+        for public_id in public_ids:
             testimony = get(session, public_id)
-            reference = Path(demo.samples) / Path(testimony.source_name).with_suffix(".vtt").name
-            if not reference.is_file():
-                demo.console.print(f"[yellow]![/] {public_id} : pas de transcription de référence ({reference.name})")
-                continue
-            transcript = import_transcript(session, testimony, reference, actor="demo")
-            demo.console.print(f"[green]✓[/] {public_id} : {len(transcript.segments)} segment(s) importé(s) "
-                               f"de {reference.name}")
+            reference = Path(demo.samples) / Path(testimony.source_name or "").with_suffix(".vtt").name
+            if reference.is_file():
+                transcript = import_transcript(session, testimony, reference, actor="demo")
+                demo.console.print(f"[green]✓[/] {public_id} : kuma transcript import {reference.name} "
+                                   f"→ version {transcript.version} (humaine)")
 
 
 def _print_excerpt(demo, lines: int = 3) -> None:

@@ -30,12 +30,19 @@ class Transcript(Base):
     model: Mapped[str | None] = mapped_column(String(256))
     model_version: Mapped[str | None] = mapped_column(String(64))
     options: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # ASR versions: the recognition check (transcripts.quality.RecognitionCheck.as_dict()); None for human ones
+    quality: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     created_by: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     segments: Mapped[list[Segment]] = relationship(
         back_populates="transcript", order_by="Segment.idx", cascade="all, delete-orphan"
     )
+
+    @property
+    def needs_human(self) -> bool:
+        """An ASR version whose recognition check failed: not usable outside the archive."""
+        return self.source == TranscriptSource.ASR and bool((self.quality or {}).get("needs_human"))
 
 
 class Segment(Base):

@@ -133,3 +133,40 @@ def test_withdrawal_is_a_new_version_and_final(archive, seed_testimony):
         assert testimony.consent.version == 3
         assert testimony.consent.withdrawn_at is not None
         assert all(not decide(testimony, use).allowed for use in Use)
+
+
+@pytest.mark.parametrize("use", EXPOSING)
+def test_a_transcript_that_failed_recognition_blocks_every_exposing_use(use):
+    flags = consent(advocacy=True, broadcast=True, online=True)
+    refused = rule(flags, use, rendition_approved=True, transcript_problem="aucun mot reconnu (12 s de parole détectée)")
+    assert not refused.allowed and not refused.awaiting_review
+    assert "transcription humaine" in refused.reason and "aucun mot reconnu" in refused.reason
+    assert rule(flags, Use.PROCESS, rendition_approved=False, transcript_problem="x").allowed
+
+
+def test_a_flagged_asr_transcript_blocks_until_a_human_version_exists(archive, seed_testimony):
+    from archive.consent import preferred_transcript, rendition_fingerprint
+    from archive.models import Rendition, ReviewStatus, Segment, Transcript, utcnow
+
+    public_id = seed_testimony()
+    with archive.session() as session:
+        testimony = get(session, public_id)
+        transcript = preferred_transcript(session, testimony.id)
+        transcript.quality = {"needs_human": True, "reason": "transcription trop courte : 1 mot(s) pour 9 s"}
+        session.flush()
+        assert transcript.needs_human
+        for use in EXPOSING:
+            decision = decide(testimony, use)
+            assert not decision.allowed and "trop courte" in decision.reason
+            with pytest.raises(ConsentRefused):
+                decision.require()
+        human = Transcript(testimony_id=testimony.id, version=2, source="human", language="fr",
+                           segments=[Segment(idx=0, start=0.2, end=3.0, text="je suis parti de Kayes")])
+        session.add(human)
+        session.flush()
+        session.add(Rendition(testimony_id=testimony.id, audio_asset_id=testimony.assets[0].id,
+                              transcript_id=human.id, status=ReviewStatus.APPROVED, approved_by="test",
+                              approved_at=utcnow(), fingerprint=rendition_fingerprint(testimony, human),
+                              redacted_segments=[], redactions=[]))
+        session.flush()
+        assert all(decide(testimony, use).allowed for use in EXPOSING)

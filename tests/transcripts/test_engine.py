@@ -21,11 +21,11 @@ def test_defaults_are_the_archive_settings():
 
 
 def test_offline_missing_model_says_how_to_provide_one(tmp_path):
-    settings = Settings(home=tmp_path / "home", whisper_model="small", offline=True)
+    settings = Settings(home=tmp_path / "home", whisper_model="medium", offline=True)
     with pytest.raises(ConfigError) as caught:
-        load_whisper_model(settings, "small")
+        load_whisper_model(settings, "medium")
     message = str(caught.value)
-    assert "KUMA_WHISPER_MODEL=" in message and str(tmp_path / "home" / "models" / "small") in message
+    assert "KUMA_WHISPER_MODEL=" in message and str(tmp_path / "home" / "models" / "medium") in message
     assert "hors ligne" in message
     assert not model_available(settings)
 
