@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from api import context
@@ -112,6 +113,15 @@ def _summary(results: list[TranscribeResult]) -> None:
         raise StageError("\n".join(problems))
 
 
+def _quality_line(quality: dict) -> str:
+    confidence = quality.get("mean_word_probability")
+    figures = f"{quality.get('words', 0)} mot(s) pour {quality.get('speech_s', 0):.0f} s de parole" + (
+        f", confiance moyenne {confidence:.2f}" if confidence is not None else "")
+    verdict = f"[yellow]à transcrire par une personne[/] : {escape(quality['reason'])}" if quality.get("needs_human") \
+        else "[green]reconnaissance vérifiée[/]"
+    return f"{figures} — {verdict}"
+
+
 @transcript_app.command("export")
 def export(
     public_id: str = typer.Argument(..., help="Identifiant du témoignage."),
@@ -162,6 +172,7 @@ def show(
             "versions": [{"version": t.version, "source": t.source, "language": t.language,
                           "language_probability": t.language_probability, "model": t.model,
                           "segments": len(t.segments), "low_confidence": sum(s.low_confidence for s in t.segments),
+                          "quality": t.quality,
                           "created_by": t.created_by, "created_at": t.created_at.isoformat()}
                          for t in transcripts_of(session, testimony)],
             "theme_suggestions": [{"theme": s.theme_slug, "score": s.score, "evidence": s.evidence}
@@ -177,6 +188,8 @@ def show(
     for v in data["versions"]:
         console.print(f"  v{v['version']} {v['source']:5} {v['language'] or '?':3} {v['segments']} segment(s), "
                       f"{v['low_confidence']} à relire — {v['created_by'] or ''} {v['created_at'][:16]}")
+        if v["quality"]:
+            console.print("      " + _quality_line(v["quality"]), soft_wrap=True)
     if data["theme_suggestions"]:
         console.print("  Thèmes suggérés (à valider) : " + ", ".join(
             f"{s['theme']} ({s['score']})" for s in data["theme_suggestions"]))

@@ -13,6 +13,7 @@ from api.demo import Demo
 from archive.db import Archive
 from archive.settings import Settings
 from ingest.pipeline import ingest_paths
+from archive.errors import ConfigError
 from tests.conftest import FULL_CONSENT
 from tests.transcripts.conftest import RANDOM_MODEL_LIMITS
 
@@ -123,23 +124,21 @@ def _demo(tmp_path, folder, **settings) -> Demo:
     return demo
 
 
-def test_demo_without_model_imports_the_reference_transcripts(tmp_path, make_audio, capsys):
+def test_demo_without_the_model_wheels_says_which_extra_to_install(tmp_path, make_audio, monkeypatch):
     from api.commands.transcripts import demo_step
+    from transcripts import models
 
-    demo = _demo(tmp_path, _demo_samples(make_audio, tmp_path / "samples"), whisper_model="small")
-    demo_step(demo)
-    out = capsys.readouterr().out
-    assert "Aucun modèle de transcription" in out
-    assert "[00:00:00.500 → 00:00:02.000] Première phrase 1." in out
-    assert demo.notes["transcribed_with_model"] is False
-    from archive.consent import preferred_transcript
-    from archive.testimonies import get
+    monkeypatch.setattr(models, "missing_packages", lambda model: list(model.packages))
+    demo = _demo(tmp_path, _demo_samples(make_audio, tmp_path / "samples"), whisper_model="base")
+    try:
+        with pytest.raises(ConfigError, match=r"model-base"):
+            demo_step(demo)
+        from archive.models import Transcript
 
-    with demo.archive.session() as session:
-        for public_id in demo.public_ids:
-            transcript = preferred_transcript(session, get(session, public_id).id)
-            assert transcript.source == "human" and len(transcript.segments) == 2
-    demo.archive.dispose()
+        with demo.archive.session() as session:  # no reference transcript slipped in instead
+            assert session.query(Transcript).count() == 0
+    finally:
+        demo.archive.dispose()
 
 
 def test_demo_with_a_local_model_transcribes(tmp_path, make_audio, capsys, tiny_model, small_options):
@@ -152,5 +151,27 @@ def test_demo_with_a_local_model_transcribes(tmp_path, make_audio, capsys, tiny_
     demo_step(demo)
     out = capsys.readouterr().out
     assert out.count("transcrit T-") == 2 and "Extrait de T-000001" in out
+    assert out.count("taux d'erreur sur les mots (WER)") == 2 and "sur 10 mots du script" in out  # "1" spelled "un"
     assert demo.notes["transcribed_with_model"] is True
+    demo.archive.dispose()
+
+
+def test_demo_has_a_person_correct_a_flagged_testimony(tmp_path, make_audio, capsys, tiny_model, small_options):
+    """With the default limits the random model's transcripts are flagged: the demo shows it and
+    imports the script as the human correction, so the rest of the demo can go on."""
+    models = tmp_path / "demo-home" / "models"
+    shutil.copytree(tiny_model, models / "tiny")
+    demo = _demo(tmp_path, _demo_samples(make_audio, tmp_path / "samples"), whisper_model="tiny",
+                 whisper_cpu_threads=1)
+    from api.commands.transcripts import demo_step
+    from archive.consent import preferred_transcript
+    from archive.testimonies import get
+
+    demo_step(demo)
+    out = capsys.readouterr().out
+    assert out.count("transcription humaine nécessaire T-") == 2
+    assert "kuma transcript import sample-1-test.vtt" in out
+    with demo.archive.session() as session:
+        for public_id in demo.public_ids:
+            assert preferred_transcript(session, get(session, public_id).id).source == "human"
     demo.archive.dispose()
