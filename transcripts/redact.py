@@ -2,22 +2,24 @@
 
 What is found (each with its placeholder):
 
-- the testimony's sensitive terms, fuzzily ("Diarra" / "Diara" / "Dyara"): [NOM], [LIEU], …;
-- phone numbers of Mali, France, Spain, Morocco, Algeria, Libya and international forms
-  (``phonenumbers`` with explicit regions), also when spoken as French words: "soixante-seize,
-  douze, trente-quatre, cinquante-six" is first normalised to 76 12 34 56: [TÉLÉPHONE];
-- e-mail addresses, written or spoken ("… arobase gmail point com"): [E-MAIL];
-- passport / ID / alien-registration / IBAN-like codes and other long digit runs: [NUMÉRO];
-- people's names beyond the intake list: a gazetteer of Malian and West-African family and given
-  names (transcripts/data/) plus capitalisation and cue phrases ("je m'appelle X", "mon frère X"),
-  and places after "village de X": [NOM], [LIEU].
+- the testimony's sensitive terms, phonetically and fuzzily (transcripts/phonetic.py), also when
+  the recognizer split one name in two words ("Dia rra"), merged two ("MoussaDiarra"), or heard a
+  hyphenated French word in it ("Seydou Keïta" → "Saint-Ouquaita"): the whole span goes, never
+  half a word or half a compound. A weaker match is not redacted silently nor passed silently: it
+  becomes a *flag* for the reviewer, with its time: [NOM], [LIEU], …;
+- phone numbers, long numbers, e-mails, IBANs and ID numbers, written or spoken
+  (transcripts/patterns.py): [TÉLÉPHONE], [E-MAIL], [NUMÉRO];
+- people's names beyond the intake list: a gazetteer of West-African, Maghrebi and European
+  names met on the routes (transcripts/data/) plus capitalisation and cue phrases ("je m'appelle
+  X", "mon frère X", "le passeur X", "un certain X"), and places after "village de X": [NOM],
+  [LIEU]. A capitalised word that is neither a known name nor a public place is flagged.
 
 Consent decides the form: identity "named" keeps the speaker's own name (the pseudonym) but still
 removes third parties; "anonymous" removes the pseudonym as well.
 
 :func:`redact_segments` works on plain segment objects (``idx, start, end, text`` and optional
 ``words`` with ``start, end, word``) and returns the redacted segments, the list of redactions
-(which never contains the redacted text itself) and the time spans to bleep in the audio.
+(which never contains the redacted text itself), the flags and the time spans to bleep.
 """
 from __future__ import annotations
 
@@ -28,18 +30,31 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-import phonenumbers
-from rapidfuzz import fuzz
 from unidecode import unidecode
+
+from archive.timecode import format_timecode
+from transcripts.patterns import (  # noqa: F401  (re-exported: the redactor's public surface)
+    PLACEHOLDERS,
+    Match,
+    NumberRun,
+    find_emails_and_ids,
+    find_numbers,
+    number_runs,
+)
+from transcripts.phonetic import phonetic, similarity
 
 DATA = Path(__file__).with_name("data")
 
-PLACEHOLDERS = {"name": "[NOM]", "place": "[LIEU]", "phone": "[TÉLÉPHONE]", "email": "[E-MAIL]", "number": "[NUMÉRO]"}
-PHONE_REGIONS = ("ML", "FR", "ES", "MA", "DZ", "LY")
-FUZZY_MIN = 85  # rapidfuzz ratio on phonetic keys
+STRONG = 85.0  # similarity of phonetic keys (0-100) from which a term is redacted
+WEAK = 72.0  # from here to STRONG: flagged for the reviewer, not redacted
+NEIGHBOUR = 70.0  # a word beside a matched part of a name that sounds like its other part goes too
 PRIORITY = {"email": 0, "term": 1, "phone": 2, "id": 3, "number": 4, "cue": 5, "gazetteer": 6}
 CONTEXT_WORDS = 5
 ESTIMATE_WIDEN_S = 0.3  # extra margin on each side when a time is estimated from characters
+FLAG_REASONS = {
+    "term": "ressemble au terme sensible « {term} » ({score:.0f} %) : à vérifier",
+    "proper-noun": "nom propre inconnu : nom de personne ou de lieu ?",
+}
 
 
 # ------------------------------------------------------------------------------ data shapes
@@ -54,36 +69,19 @@ class Term:
 
 
 @dataclass
-class Match:
-    start: int  # character offsets in the text
-    end: int
-    kind: str  # key of PLACEHOLDERS
-    source: str  # key of PRIORITY
-    term_id: int | None = None
-    key: str = ""  # normalised form: the same entity gets the same entity number
-
-    @property
-    def placeholder(self) -> str:
-        return PLACEHOLDERS[self.kind]
-
-
-@dataclass
 class RedactedTranscript:
     segments: list[dict] = field(default_factory=list)  # [{idx, start, end, text}]
     redactions: list[dict] = field(default_factory=list)  # [{n, segment, start, end, kind, placeholder, ...}]
+    flags: list[dict] = field(default_factory=list)  # [{n, segment, start, end, timecode, kind, source, reason, ...}]
     spans: list[tuple[float, float]] = field(default_factory=list)  # times to bleep (unpadded)
 
 
-# ------------------------------------------------------------------------------ normalisation
-def phonetic(word: str) -> str:
-    """Accent-, case- and spelling-tolerant key: Diarra / Diara / Dyara → "diara"."""
-    text = unidecode(word).lower()
-    text = re.sub(r"[^a-z0-9]", "", text)
-    for old, new in (("ph", "f"), ("dj", "j"), ("ou", "u"), ("w", "u"), ("y", "i"), ("q", "k"), ("c", "k"),
-                     ("kh", "k"), ("th", "t"), ("gu", "g")):
-        text = text.replace(old, new)
-    text = re.sub(r"(?<=[a-z])h", "", text)
-    return re.sub(r"(.)\1+", r"\1", text)
+@dataclass(frozen=True)
+class Word:
+    text: str
+    start: int
+    end: int
+    key: str
 
 
 WORD = re.compile(r"\w+", re.UNICODE)
@@ -93,212 +91,82 @@ def tokens(text: str) -> list[tuple[str, int, int]]:
     return [(m.group(), m.start(), m.end()) for m in WORD.finditer(text)]
 
 
+def words_of(text: str) -> list[Word]:
+    return [Word(m.group(), m.start(), m.end(), phonetic(m.group())) for m in WORD.finditer(text)]
+
+
+def _hyphenated(text: str, left: Word, right: Word) -> bool:
+    return text[left.end:right.start] == "-"
+
+
+def _adjacent(text: str, left: Word, right: Word) -> bool:
+    """Only a space or a hyphen between the two words (not a comma, not a full stop)."""
+    return text[left.end:right.start] in (" ", "-", "  ")
+
+
+@dataclass(frozen=True)
+class Gazetteer:
+    """Phonetic keys of the name lists in transcripts/data/."""
+
+    family: frozenset[str]  # West-African family names: found in any case (the recognizer lowercases them)
+    given: frozenset[str]  # West-African given names: capitalised, or beside another name
+    routes: frozenset[str]  # Maghrebi, Spanish, French names: capitalised only (several are words too)
+    public: frozenset[str]  # public places and institutions as written (lower case, no accents): never a person
+    spellings: frozenset[str]  # the West-African names as written (lower case, no accents)
+
+    def capitalised_name(self, key: str) -> bool:
+        return key in self.family or key in self.given or key in self.routes
+
+    def west_african(self, key: str) -> bool:
+        return key in self.family or key in self.given
+
+    def is_public(self, word: str) -> bool:
+        """Spelled as a listed public place or institution (by spelling: "Calais" is public, "Khaled" is not)."""
+        return unidecode(word).lower() in self.public
+
+    def spelled_west_african(self, word: str) -> bool:
+        """Written exactly as a listed name: "moussa" is, "connaît" (which sounds like Koné) is not."""
+        return unidecode(word).lower() in self.spellings
+
+
 @lru_cache
-def gazetteer() -> tuple[frozenset[str], frozenset[str]]:
-    """(family name keys, given name keys)."""
-    def load(name: str) -> frozenset[str]:
-        lines = (DATA / name).read_text(encoding="utf-8").splitlines()
-        return frozenset(phonetic(line) for line in lines if line.strip() and not line.startswith("#"))
+def gazetteer() -> Gazetteer:
+    def words(*names: str) -> list[str]:
+        lines = [line for name in names for line in (DATA / name).read_text(encoding="utf-8").splitlines()]
+        return [part for line in lines if line.strip() and not line.startswith("#") for part in WORD.findall(line)]
 
-    return load("family_names.txt"), load("given_names.txt")
+    def load(*names: str) -> frozenset[str]:
+        return frozenset(phonetic(word) for word in words(*names))
 
+    def spelled(*names: str) -> frozenset[str]:
+        return frozenset(unidecode(word).lower() for word in words(*names))
 
-# ------------------------------------------------------------------------- spoken numbers
-UNITS = {"zero": 0, "un": 1, "une": 1, "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "six": 6, "sept": 7,
-         "huit": 8, "neuf": 9, "dix": 10, "onze": 11, "douze": 12, "treize": 13, "quatorze": 14, "quinze": 15,
-         "seize": 16}
-TENS = {"vingt": 20, "vingts": 20, "trente": 30, "quarante": 40, "cinquante": 50, "soixante": 60,
-        "septante": 70, "huitante": 80, "octante": 80, "nonante": 90}
-NUMBER_SEPARATOR = re.compile(r"^(?:[\s,;\-–/]|\.(?!\s))*$")
-
-
-@dataclass
-class _Group:
-    start: int
-    end: int
-    digits: str
-
-
-class _NumberParser:
-    """French number words → digit groups ("soixante-dix-sept" → 77, "zéro six" → 0, 6)."""
-
-    def __init__(self):
-        self.groups: list[_Group] = []
-        self._reset()
-
-    def _reset(self):
-        self.total = self.small = 0
-        self.last = None  # unit / tens / dix / cent / mille / digits
-        self.count = 0
-        self.start = self.end = 0
-
-    def close(self):
-        if self.count:
-            value = self.total + self.small
-            if self.last == "digits":
-                digits = self.digits
-            elif self.count == 1 and value < 10:
-                digits = str(value)
-            else:
-                digits = f"{value:02d}"
-            self.groups.append(_Group(self.start, self.end, digits))
-        self._reset()
-
-    def _accepts(self, word: str) -> bool:
-        if not self.count:
-            return True
-        last, small = self.last, self.small
-        if last == "digits":
-            return False
-        if word in UNITS:
-            value = UNITS[word]
-            if last == "tens":
-                return 1 <= value <= 9 or (small % 100 in (60, 80) and 10 <= value <= 19)
-            if last == "dix":
-                return 7 <= value <= 9 and small % 100 in (10, 70, 90)
-            return last in ("cent", "mille")
-        if word in TENS:
-            if TENS[word] == 20 and last == "unit" and small % 100 == 4:
-                return True  # quatre-vingt
-            return last in ("cent", "mille")
-        if word == "cent":
-            return last == "unit" and small < 10
-        if word == "mille":
-            return last in ("unit", "tens", "cent", "dix") and self.total == 0
-        return False
-
-    def feed(self, word: str, start: int, end: int) -> None:
-        if not self._accepts(word):
-            self.close()
-        if not self.count:
-            self.start = start
-        self.count += 1
-        self.end = end
-        if word in UNITS:
-            value = UNITS[word]
-            self.small += value
-            self.last = "dix" if value == 10 else "unit"
-        elif word in TENS:
-            if TENS[word] == 20 and self.last == "unit" and self.small % 100 == 4:
-                self.small += 76
-            else:
-                self.small += TENS[word]
-            self.last = "tens"
-        elif word == "cent":
-            self.small = (self.small or 1) * 100
-            self.last = "cent"
-        elif word == "mille":
-            self.total, self.small = (self.small or 1) * 1000, 0
-            self.last = "mille"
-
-    def feed_digits(self, digits: str, start: int, end: int) -> None:
-        self.close()
-        self.start, self.end, self.count, self.last, self.digits = start, end, 1, "digits", digits
-        self.close()
-
-
-@dataclass
-class NumberRun:
-    start: int
-    end: int
-    digits: str
-    groups: int
-    plus: bool = False
-
-
-def number_runs(text: str) -> list[NumberRun]:
-    """Runs of numbers (digits or French words) separated only by spaces, commas, dashes."""
-    parser = _NumberParser()
-    words = tokens(text)
-    i = 0
-    while i < len(words):
-        raw, start, end = words[i]
-        word = unidecode(raw).lower()
-        if raw.isdigit():
-            parser.feed_digits(raw, start, end)
-        elif word in ("double", "triple") and i + 1 < len(words) and unidecode(words[i + 1][0]).lower() in UNITS \
-                and UNITS[unidecode(words[i + 1][0]).lower()] < 10:
-            parser.close()
-            value = UNITS[unidecode(words[i + 1][0]).lower()]
-            parser.feed_digits(str(value) * (2 if word == "double" else 3), start, words[i + 1][2])
-            i += 1
-        elif word in UNITS or word in TENS or word in ("cent", "cents", "mille"):
-            parser.feed("cent" if word == "cents" else word, start, end)
-        elif word == "et" and parser.count and parser.last == "tens" and i + 1 < len(words) \
-                and unidecode(words[i + 1][0]).lower() in ("un", "une", "onze"):
-            pass  # "vingt et un": the next word continues the number
-        else:
-            parser.close()
-        i += 1
-    parser.close()
-    runs: list[NumberRun] = []
-    for group in parser.groups:
-        previous = runs[-1] if runs else None
-        if previous and NUMBER_SEPARATOR.match(text[previous.end:group.start]):
-            previous.end, previous.digits, previous.groups = group.end, previous.digits + group.digits, previous.groups + 1
-        else:
-            before = text[:group.start].rstrip()
-            plus = before.endswith("+") or unidecode(before).lower().endswith("plus")
-            runs.append(NumberRun(group.start, group.end, group.digits, 1, plus))
-    return runs
-
-
-def _phone_region(digits: str, plus: bool) -> str | None:
-    candidates = [("+" + digits, None)] if plus else []
-    if digits.startswith("00"):
-        candidates.append(("+" + digits[2:], None))
-    candidates += [(digits, region) for region in PHONE_REGIONS]
-    for number, region in candidates:
-        try:
-            parsed = phonenumbers.parse(number, region)
-        except phonenumbers.NumberParseException:
-            continue
-        if phonenumbers.is_valid_number(parsed):
-            return region or "international"
-    return None
-
-
-def find_numbers(text: str) -> list[Match]:
-    found = []
-    for run in number_runs(text):
-        if len(run.digits) >= 8 and _phone_region(run.digits, run.plus):
-            start = run.start - 1 if run.plus and text[run.start - 1:run.start] == "+" else run.start
-            found.append(Match(start, run.end, "phone", "phone", key=run.digits))
-        elif len(run.digits) >= 7 or (run.groups >= 3 and len(run.digits) >= 6):
-            found.append(Match(run.start, run.end, "number", "number", key=run.digits))
-    return found
-
-
-# ------------------------------------------------------------------------- e-mails and IDs
-EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
-SPOKEN_EMAIL = re.compile(r"\w+(?:\s+(?:point|tiret)\s+\w+)*\s+(?:arobase|at)\s+\w+(?:\s+point\s+\w+)+", re.IGNORECASE)
-ID_PATTERNS = (
-    re.compile(r"\b[A-Z]{2}\d{2}(?:\s?[A-Z0-9]{4}){2,7}(?:\s?[A-Z0-9]{1,4})?\b"),  # IBAN-like
-    re.compile(r"\b[XYZ]\d{7}[A-Z]\b"),  # Spanish NIE (alien registration)
-    re.compile(r"\b(?=[A-Z0-9]*\d)(?=[A-Z0-9]*[A-Z])[A-Z0-9]{6,}\b"),  # passport / card numbers
-)
-
-
-def find_emails_and_ids(text: str) -> list[Match]:
-    found = [Match(m.start(), m.end(), "email", "email", key=m.group().lower()) for m in EMAIL.finditer(text)]
-    found += [Match(m.start(), m.end(), "email", "email", key=phonetic(m.group())) for m in SPOKEN_EMAIL.finditer(text)]
-    for pattern in ID_PATTERNS:
-        found += [Match(m.start(), m.end(), "number", "id", key=m.group().replace(" ", ""))
-                  for m in pattern.finditer(text)]
-    return found
+    return Gazetteer(load("family_names.txt"), load("given_names.txt"),
+                     load("route_given_names.txt", "route_family_names.txt"), spelled("public_places.txt"),
+                     spelled("family_names.txt", "given_names.txt"))
 
 
 # ------------------------------------------------------------------------------- names
+ROLES = (r"frère|frere|soeur|sœur|cousin|cousine|oncle|tante|ami|amie|père|pere|mère|mere|fils|fille|femme|mari|"
+         r"patron|patronne|passeur|gardien|gardienne|chef|policier|gendarme|commandant|capitaine|chauffeur|"
+         r"logeur|coxeur|intermédiaire|dame|voisin|voisine|collègue|camarade|compagnon|beau-frère|belle-soeur")
 NAME_CUES = re.compile(
-    r"(?:je\s+m['’]appelle|il\s+s['’]appelle|elle\s+s['’]appelle|mon\s+nom\s+(?:est|c['’]est)|nommée?|appelée?|"
-    r"prénommée?|monsieur|madame|mademoiselle|M\.|Mme|(?:mon|ma|notre)\s+(?:frère|soeur|sœur|cousin|cousine|"
-    r"oncle|tante|ami|amie|père|mère|fils|fille|femme|mari|patron|passeur)|chez)\s+$",
-    re.IGNORECASE)
-PLACE_CUES = re.compile(r"(?:village|hameau|quartier|campement)\s+(?:de\s+|d['’]|du\s+)?$", re.IGNORECASE)
+    r"(?:je\s+m['’]appelle|il\s+s['’]appelle|elle\s+s['’]appelle|s['’]appelait|mon\s+nom\s+(?:est|c['’]est)|"
+    r"mon\s+prénom\s+(?:est|c['’]est)|nommée?|appelée?|prénommée?|surnommée?|monsieur|madame|mademoiselle|M\.|Mme|"
+    r"une?\s+certaine?|(?:mon|ma|notre|votre|son|sa|leur|le|la|un|une|du|au)\s+(?:" + ROLES + r")|chez|"
+    r"c['’]est)\s+$", re.IGNORECASE)
+PLACE_CUES = re.compile(r"(?:village|hameau|quartier|campement|commune|cercle)\s+(?:de\s+|d['’]|du\s+)?$",
+                        re.IGNORECASE)
 NOT_NAMES = frozenset(phonetic(w) for w in (
-    "Je", "Il", "Elle", "On", "Nous", "Vous", "Ils", "Elles", "Le", "La", "Les", "Un", "Une", "Mon", "Ma", "Mes",
-    "Et", "Mais", "Puis", "Alors", "Là", "Quand", "Après", "Avant", "Dieu", "Allah", "Inch", "Monsieur", "Madame",
-    "Mme", "Mlle", "M", "Dr", "Docteur", "Maître", "Me", "Mon", "Chez",
+    "Je", "J", "Il", "Elle", "On", "Nous", "Vous", "Ils", "Elles", "Le", "La", "Les", "L", "Un", "Une", "Mon", "Ma",
+    "Mes", "Et", "Mais", "Puis", "Alors", "Là", "Quand", "Après", "Avant", "Dieu", "Allah", "Inch", "Monsieur",
+    "Madame", "Mme", "Mlle", "M", "Dr", "Docteur", "Maître", "Me", "Chez", "Oui", "Non", "Bon", "Bien", "Merci",
+    "C", "Ce", "Cette", "Ça", "Ici", "Moi", "Toi", "Lui", "Eux", "Mon", "Son", "Sa", "Ses", "Notre", "Votre",
+    "Leur", "Au", "Aux", "Du", "De", "Des", "D", "En", "Dans", "Pour", "Avec", "Sans", "Sur", "Si", "Comme",
+    "Voilà", "Ensuite", "Donc", "Parce", "Pourquoi", "Comment", "Tout", "Tous", "Chaque", "Même", "Aussi",
+    "Lundi", "Mardi", "Mercredi", "Jeudi", "Vendredi", "Samedi", "Dimanche", "Janvier", "Février", "Mars",
+    "Avril", "Mai", "Juin", "Juillet", "Août", "Septembre", "Octobre", "Novembre", "Décembre", "Ramadan",
+    "Tabaski", "Coran", "Monsieur", "Western", "Union", "NIE", "IBAN", "OIM", "HCR", "ONG", "CFA",
 ))
 
 
@@ -306,65 +174,93 @@ def _capitalised(word: str) -> bool:
     return word[:1].isupper()
 
 
-def find_names(text: str) -> list[Match]:
-    family, given = gazetteer()
-    words = tokens(text)
-    hits: set[int] = set()
-    places: set[int] = set()
-    for i, (word, start, _end) in enumerate(words):
-        key = phonetic(word)
-        if key in NOT_NAMES or len(key) < 2:
-            continue
-        if _capitalised(word) and (key in family or key in given):
-            hits.add(i)
-        elif key in family and len(key) >= 5:  # ASR output sometimes lowercases names
-            hits.add(i)
-        elif _capitalised(word) and NAME_CUES.search(text[max(0, start - 40):start]):
-            hits.add(i)
-        elif _capitalised(word) and PLACE_CUES.search(text[max(0, start - 30):start]):
-            places.add(i)
-    _extend_capitalised(text, words, hits)
-    _extend_capitalised(text, words, places)
-    return _index_runs(words, hits, "name", "gazetteer") + _index_runs(words, places, "place", "cue")
-
-
-def _extend_capitalised(text: str, words, hits: set[int]) -> None:
-    """A detected name takes the capitalised words right beside it ("Seydou Keïta"), except a
-    word that is capitalised only because it starts a sentence ("Bonjour Diarra")."""
-    changed = True
-    while changed:
-        changed = False
-        for i in sorted(hits):
-            for j in (i - 1, i + 1):
-                if 0 <= j < len(words) and j not in hits and _capitalised(words[j][0]) \
-                        and phonetic(words[j][0]) not in NOT_NAMES and _adjacent(words, min(i, j)) \
-                        and not _sentence_start(text, words[j][1]):
-                    hits.add(j)
-                    changed = True
-
-
 def _sentence_start(text: str, position: int) -> bool:
     before = text[:position].rstrip()
     return not before or before[-1] in ".!?:;«\"—–-"
 
 
-def _adjacent(words, i: int) -> bool:
-    return words[i + 1][1] - words[i][2] <= 1
+def find_names(text: str) -> tuple[list[Match], list[Match]]:
+    """(names and places found, capitalised words to flag): gazetteer, cue phrases, capitals."""
+    names_of = gazetteer()
+    words = words_of(text)
+    names: set[int] = set()
+    places: set[int] = set()
+    unknown: set[int] = set()
+    for i, word in enumerate(words):
+        if word.key in NOT_NAMES or len(word.key) < 2 or word.text.isdigit():
+            continue
+        capitalised = _capitalised(word.text)
+        before = text[max(0, word.start - 40):word.start]
+        if capitalised and PLACE_CUES.search(before[-30:]):  # "village de Kati-Koro": even a public name
+            places.add(i)
+        elif names_of.is_public(word.text):
+            continue
+        elif capitalised and names_of.capitalised_name(word.key):
+            names.add(i)
+        elif word.key in names_of.family and len(word.key) >= 5:  # the recognizer lowercases names
+            names.add(i)
+        elif NAME_CUES.search(before) and (capitalised or names_of.west_african(word.key)):
+            names.add(i)
+        elif capitalised and not _sentence_start(text, word.start):
+            unknown.add(i)
+    _extend_names(text, words, names)
+    _extend_names(text, words, places)
+    unknown -= names | places
+    return (_index_runs(text, words, names, "name", "gazetteer") + _index_runs(text, words, places, "place", "cue"),
+            [Match(m.start, m.end, "name", "proper-noun", key=m.key, score=0.0, reason=FLAG_REASONS["proper-noun"])
+             for m in _index_runs(text, words, unknown, "name", "proper-noun")])
 
 
-def _index_runs(words, indexes: set[int], kind: str, source: str) -> list[Match]:
+def _extend_names(text: str, words: list[Word], hits: set[int]) -> None:
+    """A detected name takes the words right beside it that are names too: capitalised ones ("Seydou
+    Keïta"), except one capitalised only because it starts a sentence ("Bonjour Diarra"), known names
+    in any case ("moussa diarra"), and the pieces of a hyphenated compound ("Saint-Ouquaita")."""
+    changed = True
+    while changed:
+        changed = False
+        for i in sorted(hits):
+            for j in (i - 1, i + 1):
+                if 0 <= j < len(words) and j not in hits and _belongs(text, words, min(i, j), j):
+                    hits.add(j)
+                    changed = True
+
+
+def _belongs(text: str, words: list[Word], left: int, j: int) -> bool:
+    pair = (words[left], words[left + 1])
+    if _hyphenated(text, *pair):
+        return True
+    word = words[j]
+    if not _adjacent(text, *pair) or word.key in NOT_NAMES or gazetteer().is_public(word.text) or word.text.isdigit():
+        return False
+    if _capitalised(word.text) and not _sentence_start(text, word.start):
+        return True
+    return gazetteer().spelled_west_african(word.text) and len(word.key) >= 3
+
+
+def _index_runs(text: str, words: list[Word], indexes: set[int], kind: str, source: str) -> list[Match]:
     found: list[Match] = []
     for i in sorted(indexes):
-        if found and i - 1 in indexes and _adjacent(words, i - 1):
-            found[-1].end = words[i][2]
-            found[-1].key += " " + phonetic(words[i][0])
+        if found and i - 1 in indexes and _adjacent(text, words[i - 1], words[i]):
+            found[-1].end = words[i].end
+            found[-1].key += " " + words[i].key
         else:
-            found.append(Match(words[i][1], words[i][2], kind, source, key=phonetic(words[i][0])))
+            found.append(Match(words[i].start, words[i].end, kind, source, key=words[i].key))
     return found
 
 
 # ---------------------------------------------------------------------------- the redactor
 TERM_KINDS = {"name": "name", "place": "place", "phone": "phone", "other": "number"}
+
+
+@dataclass
+class _Candidate:
+    score: float
+    first: int  # word indexes
+    last: int
+    term: Term
+    kind: str
+    key: str
+    target: str
 
 
 class Redactor:
@@ -380,58 +276,150 @@ class Redactor:
         elif pseudonym and identity == "named":  # the speaker's own name may be said
             self.keep = {phonetic(pseudonym)} | {phonetic(w) for w, _, _ in tokens(pseudonym) if len(w) >= 3}
             self.terms = [t for t in self.terms if phonetic(t.text) not in self.keep]
+        self.term_parts = {part for t in self.terms for part in (phonetic(w) for w in WORD.findall(t.text)) if len(part) >= 3}
+
+    def scan(self, text: str) -> tuple[list[Match], list[Match]]:
+        """(what to redact, merged; what to flag for the reviewer: weak term matches, unknown proper nouns)."""
+        words = words_of(text)
+        terms, weak = self._term_matches(text, words)
+        names, unknown = find_names(text)
+        found = terms + find_emails_and_ids(text) + find_numbers(text) + names
+        found = _merge([m for m in found if m.source == "term" or not self._allowed(m, text)])
+        flags = [f for f in _best_flags(weak + unknown) if not self._allowed(f, text)
+                 and not any(f.start < m.end and m.start < f.end for m in found)]
+        return found, flags
 
     def find(self, text: str) -> list[Match]:
-        found = self._term_matches(text) + find_emails_and_ids(text) + find_numbers(text) + find_names(text)
-        found = [m for m in found if m.source == "term" or not self._allowed(m, text)]
-        return _merge(found)
+        return self.scan(text)[0]
+
+    def weak(self, text: str) -> list[Match]:
+        return self.scan(text)[1]
 
     def _allowed(self, match: Match, text: str) -> bool:
         key = phonetic(text[match.start:match.end])
         return key in self.ignored or (match.kind == "name" and bool(self.keep) and (
             key in self.keep or all(phonetic(w) in self.keep for w, _, _ in tokens(text[match.start:match.end]))))
 
-    def _term_matches(self, text: str) -> list[Match]:
-        words = tokens(text)
-        keys = [phonetic(w) for w, _, _ in words]
+    def _term_matches(self, text: str, words: list[Word]) -> tuple[list[Match], list[Match]]:
+        strong: list[Match] = []
+        candidates: list[_Candidate] = []
         runs = None
-        found: list[Match] = []
         for term in self.terms:
             kind = TERM_KINDS.get(term.kind, "name")
             digits = re.sub(r"\D", "", term.text)
             if len(digits) >= 4 and len(digits) >= len(re.sub(r"\W", "", term.text)) - 1:
                 runs = runs if runs is not None else number_runs(text)
-                found += [Match(r.start, r.end, kind, "term", term.id, digits) for r in runs
-                          if digits in r.digits or (len(r.digits) >= 6 and r.digits in digits)]
+                strong += [Match(r.start, r.end, kind, "term", term.id, digits) for r in runs
+                           if digits in r.digits or (len(r.digits) >= 6 and r.digits in digits)]
+            else:
+                candidates += _candidates(text, words, term, kind)
+        accepted, weak = self._select(text, words, candidates)
+        return strong + accepted, weak
+
+    def _select(self, text: str, words: list[Word], candidates: list[_Candidate]) -> tuple[list[Match], list[Match]]:
+        """Best candidates first (the widest of equals), none overlapping another; strong ones grow to
+        whole words and names."""
+        taken: set[int] = set()
+        strong, weak = [], []
+        for c in sorted(candidates, key=lambda c: (-c.score, c.first - c.last)):  # then the widest
+            span = set(range(c.first, c.last + 1))
+            if span & taken:
                 continue
-            found += self._fuzzy(words, keys, term, kind)
-        return found
+            if (c.score >= STRONG and not _homophone(text, words, c)) or self._merged_names(words, c):
+                first, last = _grow(text, words, c)
+                taken |= set(range(first, last + 1))
+                strong.append(Match(words[first].start, words[last].end, c.kind, "term", c.term.id, c.key))
+            elif c.score >= WEAK:
+                reason = FLAG_REASONS["term"].format(term=c.term.text, score=c.score)
+                weak.append(Match(words[c.first].start, words[c.last].end, c.kind, "term", c.term.id, c.key,
+                                  score=round(c.score, 1), reason=reason))
+        return strong, weak
 
-    def _fuzzy(self, words, keys: list[str], term: Term, kind: str) -> list[Match]:
-        parts = [phonetic(w) for w, _, _ in tokens(term.text)]
-        wanted = ["".join(parts)]
-        if kind in ("name", "place") and len(parts) > 1:  # "Moussa Diarra": "Diarra" alone too
-            wanted += [p for p in parts if len(p) >= 4]
-        found = []
-        for target in wanted:
-            width = len(parts) if target == wanted[0] else 1
-            # ASR may split one name in two short pieces ("Dia rra"): try two-word windows then
-            for size in {width, 2} if width == 1 and 5 <= len(target) <= 8 else {width}:
-                for i in range(len(words) - size + 1):
-                    candidate = "".join(keys[i:i + size])
-                    if size != width and any(not 2 <= len(k) <= 4 for k in keys[i:i + size]):
-                        continue
-                    if _similar(candidate, target):
-                        found.append(Match(words[i][1], words[i + size - 1][2], kind, "term", term.id, wanted[0]))
-        return found
+    def _merged_names(self, words: list[Word], c: _Candidate) -> bool:
+        """One word holding the term and another name ("Bakarydiarra"): the rest must be a name too."""
+        key = words[c.first].key
+        if c.first != c.last or len(c.target) < 4 or c.target not in key or key == c.target:
+            return False
+        rest = key.replace(c.target, "", 1)
+        return gazetteer().capitalised_name(rest) or rest in self.term_parts
 
 
-def _similar(candidate: str, target: str) -> bool:
-    if not candidate or not target:
-        return False
-    if len(target) <= 3 or len(candidate) <= 3:
-        return candidate == target
-    return abs(len(candidate) - len(target)) <= max(2, len(target) // 3) and fuzz.ratio(candidate, target) >= FUZZY_MIN
+def _candidates(text: str, words: list[Word], term: Term, kind: str) -> list[_Candidate]:
+    """Windows of words whose joined phonetic keys sound like the term or one of its parts: one
+    word, the term's own number of words, or one more (a name split in two: "Dia rra")."""
+    parts = [phonetic(w) for w in WORD.findall(term.text)]
+    parts = [p for p in parts if p]
+    if not parts:
+        return []
+    full = "".join(parts)
+    targets = [(full, len(parts))]
+    if kind in ("name", "place") and len(parts) > 1:  # "Moussa Diarra": "Diarra" alone too
+        targets += [(p, 1) for p in parts if len(p) >= 3]
+    found = []
+    for i in range(len(words)):
+        for last in range(i, min(len(words), i + len(parts) + 1)):
+            if last > i and not _adjacent(text, words[last - 1], words[last]):
+                break
+            for target, width in targets:
+                score = similarity(_window_key(words, i, last), target)
+                if last - i + 1 > width and not _split_name(words, i, last, target, score):
+                    continue
+                found.append(_Candidate(score, i, last, term, kind, full, target))
+    return found
+
+
+def _window_key(words: list[Word], first: int, last: int) -> str:
+    """Words said as one: "Djén Éba" is "Djénéba", whose "en" is not nasal."""
+    return words[first].key if first == last else phonetic("".join(w.text for w in words[first:last + 1]))
+
+
+def _split_name(words: list[Word], first: int, last: int, target: str, score: float) -> bool:
+    """A window wider than the term is a name split in pieces only if it sounds right once joined
+    and each end word adds to it ("Dia rra", "Ma riam Sidibé"; not "Diarra de")."""
+    return score >= STRONG and score > similarity(_window_key(words, first, last - 1), target) \
+        and score > similarity(_window_key(words, first + 1, last), target)
+
+
+def _homophone(text: str, words: list[Word], c: _Candidate) -> bool:
+    """A short lower-case word on its own that only sounds like a part of the term ("connaît" for
+    "Koné"): probably French, so the reviewer decides. Spelled like the part ("keita"), or a piece
+    of a hyphenated compound ("saint-ouquaita"), it goes."""
+    word, i = words[c.first], c.first
+    in_compound = (i > 0 and _hyphenated(text, words[i - 1], word)) or \
+        (i + 1 < len(words) and _hyphenated(text, word, words[i + 1]))
+    return c.first == c.last and c.target != c.key and len(c.target) <= 4 and word.text.islower() \
+        and not in_compound and unidecode(word.text) not in {unidecode(w).lower() for w in WORD.findall(c.term.text)}
+
+
+def _grow(text: str, words: list[Word], c: _Candidate) -> tuple[int, int]:
+    """Never half: a match takes the whole hyphenated compound it is part of and, when it is one
+    part of a name of several words, the word beside it that sounds like the missing part."""
+    first, last = c.first, c.last
+    while first > 0 and _hyphenated(text, words[first - 1], words[first]):
+        first -= 1
+        if first > 0 and text[words[first - 1].end:words[first].start] in ("'", "’"):  # "C'est-Ouquaita"
+            first -= 1
+    while last + 1 < len(words) and _hyphenated(text, words[last], words[last + 1]):
+        last += 1
+    parts = [phonetic(w) for w in WORD.findall(c.term.text)]
+    if c.target != c.key and c.target in parts:
+        at = parts.index(c.target)
+        if at > 0 and first > 0 and _adjacent(text, words[first - 1], words[first]) \
+                and similarity(words[first - 1].key, parts[at - 1]) >= NEIGHBOUR:
+            first -= 1
+        if at + 1 < len(parts) and last + 1 < len(words) and _adjacent(text, words[last], words[last + 1]) \
+                and similarity(words[last + 1].key, parts[at + 1]) >= NEIGHBOUR:
+            last += 1
+    return first, last
+
+
+def _best_flags(flags: list[Match]) -> list[Match]:
+    """One flag per place: the highest score."""
+    kept: list[Match] = []
+    for flag in sorted(flags, key=lambda f: (-f.score, f.start)):
+        if not any(flag.start < k.end and k.start < flag.end for k in kept):
+            kept.append(flag)
+    return sorted(kept, key=lambda f: f.start)
 
 
 def _merge(found: list[Match]) -> list[Match]:
@@ -462,14 +450,14 @@ def redact_text(text: str, redactor: Redactor) -> str:
 
 # --------------------------------------------------------------------- whole transcripts
 def redact_segments(segments: Sequence, redactor: Redactor) -> RedactedTranscript:
-    """Redact every segment; locate each redaction in time from the word timestamps."""
+    """Redact every segment; locate each redaction and each flag in time from the word timestamps."""
     result = RedactedTranscript()
     entities: dict[tuple[str, str], int] = {}
     for segment in segments:
         text = segment.text or ""
-        matches = redactor.find(text)
-        redacted = apply(text, matches)
-        result.segments.append({"idx": segment.idx, "start": segment.start, "end": segment.end, "text": redacted})
+        matches, flags = redactor.scan(text)
+        result.segments.append({"idx": segment.idx, "start": segment.start, "end": segment.end,
+                                "text": apply(text, matches)})
         timing = _WordTiming(segment)
         for match in matches:
             start, end, estimated = timing.span(text, match.start, match.end)
@@ -482,8 +470,24 @@ def redact_segments(segments: Sequence, redactor: Redactor) -> RedactedTranscrip
                 "context": _context(text, matches, match),
             })
             result.spans.append((start, end))
+        result.flags += [_flag(len(result.flags) + i + 1, segment, text, timing, matches, flag)
+                         for i, flag in enumerate(flags)]
         result.spans += timing.spoken_spans(redactor)
     return result
+
+
+def _flag(n: int, segment, text: str, timing: _WordTiming, matches: Sequence[Match], flag: Match) -> dict:
+    """A weaker match for the reviewer: where, why, and its context (already redacted, the flagged
+    words themselves shown as « … » — they stay in the internal transcript, ``chars`` points there)."""
+    start, end, estimated = timing.span(text, flag.start, flag.end)
+    before = apply(text[:flag.start], [m for m in matches if m.end <= flag.start])
+    after = apply(text[flag.end:], [Match(m.start - flag.end, m.end - flag.end, m.kind, m.source)
+                                    for m in matches if m.start >= flag.end])
+    context = " ".join(before.split()[-CONTEXT_WORDS:] + ["«…»"] + after.split()[:CONTEXT_WORDS])
+    return {"n": n, "segment": segment.idx, "start": round(start, 3), "end": round(end, 3),
+            "timecode": format_timecode(start, millis=False), "kind": flag.kind, "source": flag.source,
+            "reason": flag.reason, "score": flag.score, "term_id": flag.term_id, "chars": [flag.start, flag.end],
+            "estimated": estimated, "context": context}
 
 
 def _context(text: str, matches: Sequence[Match], match: Match) -> str:

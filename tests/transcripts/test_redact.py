@@ -143,3 +143,126 @@ def test_segments_without_words_get_estimated_widened_times():
     result = redact_segments([S(0, 10.0, 14.0, "un deux Kayes trois")], redactor())
     item = result.redactions[0]
     assert item["estimated"] and 10.0 <= item["start"] < 12.0 < 13.0 <= item["end"] + 0.5
+
+
+# --------------------------------------------------- recognizer failure shapes (issue 15, item 5)
+SEYDOU = [Term("Seydou Keïta", "name", 7), Term("Moussa Diarra", "name", 1), Term("Kolondiéba", "place", 2)]
+
+
+@pytest.mark.parametrize("heard", ["Saint-Ouquaita", "C'est-Ouquaita", "Sans-Kaïta", "saint-ouquaita"])
+def test_a_hyphenated_mishearing_goes_whole(heard):
+    """Whisper base heard "Seydou Keïta" as "Saint-Ouquaita": "[NOM]-Ouquaita" must never happen."""
+    out = redact_text(f"Mon frère {heard} est resté au pays.", redactor(terms=SEYDOU))
+    assert out == "Mon frère [NOM] est resté au pays.", out
+
+
+@pytest.mark.parametrize("heard", ["Dia rra", "Moussa Dia rra", "Mous sa Diarra", "Kolon diéba"])
+def test_a_name_split_in_two_words_goes_whole(heard):
+    out = redact_text(f"Il parlait de {heard} hier.", redactor(terms=SEYDOU))
+    assert out in ("Il parlait de [NOM] hier.", "Il parlait de [LIEU] hier."), out
+
+
+@pytest.mark.parametrize("heard", ["MoussaDiarra", "Moussadiarra", "moussadiarra", "SeydouKeïta"])
+def test_two_words_merged_into_one_go(heard):
+    assert redact_text(f"C'est {heard} qui parle.", redactor(terms=SEYDOU)) == "C'est [NOM] qui parle."
+
+
+def test_a_term_merged_with_another_name_goes_but_a_french_word_holding_it_is_only_flagged():
+    r = Redactor([Term("Diallo", "name", 3)], identity="pseudonym")
+    assert redact_text("Bakarydiallo est venu.", r) == "[NOM] est venu."
+    assert redact_text("Le dialogue était difficile.", r) == "Le dialogue était difficile."
+
+
+@pytest.mark.parametrize("heard", ["Keita", "Kéita", "Kaita", "Queïta", "Keïtah", "keita", "KEITA", "Seïdou", "Seidou"])
+def test_phonetic_misspellings_and_lower_case(heard):
+    assert redact_text(f"Le nom est {heard}, voilà.", redactor(terms=SEYDOU)) == "Le nom est [NOM], voilà."
+
+
+def test_lowercased_names_beside_a_name_go_together():
+    out = redact_text("je connais moussa diarra et bakary traoré depuis longtemps", redactor(terms=SEYDOU))
+    assert out == "je connais [NOM] et [NOM] depuis longtemps", out
+
+
+def test_homophones_of_names_in_ordinary_french_stay():
+    r = Redactor([Term("Adama Koné", "name", 1), Term("Moussa Diallo", "name", 2), Term("Kayes", "place", 3)],
+                 identity="pseudonym")
+    text = "Tout le monde connaît la route, le dialogue était dur, la mousse et la caisse aussi."
+    assert redact_text(text, r) == text
+
+
+def test_a_weaker_match_is_flagged_with_its_reason_not_redacted():
+    r = Redactor([Term("Fofana", "name", 5)], identity="pseudonym")
+    found, flags = r.scan("On m'appelait fofena là-bas.")
+    assert found == []
+    assert len(flags) == 1 and flags[0].term_id == 5 and 72 <= flags[0].score < 85
+    assert "Fofana" in flags[0].reason
+
+
+def test_unknown_capitalised_words_are_flagged_and_public_places_are_not():
+    found, flags = redactor(terms=[]).scan("On a dormi chez les Zorbanou à Tamanrasset puis à Calais.")
+    assert [m for m in found if m.kind == "name"] == []
+    assert [f.source for f in flags] == ["proper-noun"]
+
+
+@pytest.mark.parametrize("text", [
+    "mon numéro c'est soixante-seize 12 34 56",  # mixed words and digits
+    "76, 12, 34, 56",
+    "76-12-34-56",
+    "sept six douze trente-quatre cinquante-six",
+    "zéro zéro deux deux trois soixante-seize douze trente-quatre cinquante-six",
+    "plus trente-trois six douze trente-quatre cinquante-six soixante-dix-huit",
+    "le 0551 23 45 67 en Algérie",
+    "double sept, douze, trente-quatre, cinquante-six",
+])
+def test_phone_numbers_in_every_spoken_and_written_form(text):
+    out = redact_text(text, redactor(terms=[]))
+    assert "[TÉLÉPHONE]" in out, out
+    assert not any(ch.isdigit() for ch in out), out
+    assert not any(w in out for w in ("soixante", "douze", "trente", "cinquante", "zéro", "sept", "six", "plus")), out
+
+
+def test_amounts_and_counts_are_not_identifiers():
+    text = "Il nous a pris un million de francs CFA, 1000000 dinars, pour 120 personnes en 2019."
+    assert redact_text(text, redactor(terms=[])) == text
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("écris à moussa.diarra@gmail.com merci", "écris à [E-MAIL] merci"),
+    ("c'est moussa.diarra @ gmail . com merci", "c'est [E-MAIL] merci"),
+    ("écris à moussa point diarra arobase gmail point com merci", "écris à [E-MAIL] merci"),
+    ("écris à moussa tiret du bas diarra arrobase yahoo point fr merci", "écris à [E-MAIL] merci"),
+    ("c'est diarra 76 arobas hotmail.fr merci", "c'est [E-MAIL] merci"),
+    ("écris à moussa diarra at gmail point com merci", "écris à [E-MAIL] merci"),
+])
+def test_spoken_and_spaced_emails(text, expected):
+    assert redact_text(text, redactor(terms=[])) == expected
+
+
+@pytest.mark.parametrize("code", ["FR76 3000 6000 0112 3456 7890 189", "fr76 3000 6000 0112 3456 7890 189",
+                                  "ES9121000418450200051332", "ML13 D018 0104 0001 2345 6789 01"])
+def test_ibans_with_or_without_spaces_in_any_case(code):
+    out = redact_text(f"verse sur le compte {code} au nom de l'association", redactor(terms=[]))
+    assert out == "verse sur le compte [NUMÉRO] au nom de l'association", out
+
+
+@pytest.mark.parametrize("code", ["X1234567L", "X-1234567-L", "x 1234567 l", "AA 1234567", "12AB34567",
+                                  "CC 747153", "1 23 45 678 901 234 X"])
+def test_passport_nie_and_id_numbers(code):
+    out = redact_text(f"le numéro {code} a été confisqué", redactor(terms=[]))
+    assert out == "le numéro [NUMÉRO] a été confisqué", out
+
+
+def test_flags_are_timed_and_carry_no_flagged_text():
+    segment = _segment(0, 10.0, "on m'appelait fofena là-bas")
+    result = redact_segments([segment], Redactor([Term("Fofana", "name", 5)], identity="pseudonym"))
+    assert result.segments[0]["text"] == "on m'appelait fofena là-bas" and result.redactions == []
+    (flag,) = result.flags
+    assert (flag["start"], flag["end"], flag["timecode"]) == (11.0, 11.5, "00:00:11")
+    assert flag["term_id"] == 5 and flag["source"] == "term" and "fofena" not in flag["context"]
+
+
+def test_a_silent_word_beside_a_name_is_not_taken_with_it():
+    """"Moussa Diara de": "de" adds nothing to the sound of the name, so it stays."""
+    assert redact_text("Moussa Diara de Kayes et Ma riam Sidibé.", Redactor(
+        [Term("Moussa Diarra", "name", 1), Term("Mariam Sidibé", "name", 2)], identity="pseudonym")) \
+        == "[NOM] de Kayes et [NOM]."
