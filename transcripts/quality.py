@@ -82,7 +82,9 @@ class RecognitionCheck:
 
 @dataclass(frozen=True)
 class RecognitionLimits:
-    min_speech_s: float = 1.0  # less speech than this: nothing to expect
+    # less speech than this: nothing to expect (Silero pads each detection by 400 ms on both sides;
+    # street noise gives 1 to 2 s of false "speech" on a quarter-minute)
+    min_speech_s: float = 3.0
     min_words_per_speech_s: float = 0.5  # read or spoken French runs at 2 to 3 words a second
     min_mean_word_probability: float = 0.6
     max_low_confidence_share: float = 0.5

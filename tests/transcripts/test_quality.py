@@ -59,7 +59,7 @@ def test_recognition_failures_are_flagged_with_their_reason(segments, speech, ex
 
 
 def test_silence_expects_nothing():
-    assert not check_recognition([], 0.4, _low, LIMITS).needs_human
+    assert not check_recognition([], 2.5, _low, LIMITS).needs_human  # a false VAD detection in noise
 
 
 def test_a_flagged_testimony_is_stored_reported_and_not_rerun(asr_archive, ingest_testimony, tmp_path):
