@@ -7,7 +7,11 @@ replaced by silence or a tone (studio/bleep.py). Idempotent: if the latest rendi
 from the same inputs (``rendition_fingerprint``) nothing is done. A testimony without a transcript
 is not anonymized (spoken names could not be located): it waits for its transcript.
 
-Review: ``approve`` marks the current rendition approved; adding or ignoring a term, a new
+Review: the rendition stores its redactions (every bleep) and its flags (weaker term matches,
+unknown proper nouns, the transcript's low-confidence segments), listed with their times by
+``review_items`` / ``review_flags``; ``write_rendition_audio`` writes the whole rendition as it
+will air. ``approve`` marks the current rendition approved, only when its audio exists; adding or
+ignoring a term, a new
 transcript version or a consent change alters the fingerprint, so ``decide()`` stops using the
 old rendition at once and the next ``anonymize`` builds a new pending one.
 """
@@ -22,7 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archive import audit
-from archive.audio import Encoder, decode, iter_decode
+from archive.audio import Encoder, decode, iter_decode, transcode
 from archive.consent import Use, current_rendition, decide, preferred_transcript, rendition_fingerprint
 from archive.db import Archive
 from archive.errors import InputError, KumaError, NotFound, ReviewRequired
@@ -43,12 +47,13 @@ from archive.secrets import secret_key
 from archive.testimonies import get, set_stage
 from archive.timecode import format_timecode
 from studio import bleep, voice
-from transcripts.redact import Redactor, Term, redact_segments
+from transcripts.redact import RedactedTranscript, Redactor, Term, redact_segments
 
 STAGE = "anonymize"
 REVIEW_STAGE = "review"
 WAITING_TRANSCRIPT = "en attente de transcription (les noms prononcés ne peuvent pas être situés sans elle)"
 CHUNK_S = 10.0
+LISTENING_FORMATS = ("wav", "flac", "mp3", "ogg", "opus")
 
 
 @dataclass
@@ -99,6 +104,7 @@ def _anonymize(archive: Archive, public_id: str, actor: str, progress: Progress 
             set_stage(session, testimony, STAGE, StageState.DONE, fingerprint=fingerprint)
             return AnonymizeResult(public_id, "unchanged", rendition_id=latest.id, redactions=len(latest.redactions))
         redacted = redact_segments(transcript.segments, redactor_for(testimony, decision.identity))
+        flags = redacted.flags + low_confidence_flags(transcript.segments, redacted, start=len(redacted.flags) + 1)
         muted = [tuple(span) for span in testimony.muted_spans or []]
         working = testimony.asset(MediaKind.WORKING)
         if working is None:
@@ -126,15 +132,28 @@ def _anonymize(archive: Archive, public_id: str, actor: str, progress: Progress 
             for i, (s, e) in enumerate(muted)]
         rendition = Rendition(testimony=testimony, audio=asset, transcript_id=transcript_id,
                               status=ReviewStatus.PENDING, fingerprint=fingerprint,
-                              redacted_segments=redacted.segments, redactions=redactions)
+                              redacted_segments=redacted.segments, redactions=redactions, flags=flags)
         session.add_all([asset, rendition])
         set_stage(session, testimony, STAGE, StageState.DONE, fingerprint=fingerprint)
         set_stage(session, testimony, REVIEW_STAGE, StageState.NEEDS_HUMAN, "relecture humaine requise")
         audit.record(session, actor, "rendition.create", testimony=testimony, redactions=len(redactions),
-                     disguised=disguised)
+                     flags=len(flags), disguised=disguised)
         session.flush()
         index_testimony(session, testimony)
         return AnonymizeResult(public_id, "created", rendition_id=rendition.id, redactions=len(redactions))
+
+
+LOW_CONFIDENCE_REASON = "passage mal reconnu (transcription peu sûre) : réécouter, un nom a pu échapper"
+
+
+def low_confidence_flags(segments, redacted: RedactedTranscript, *, start: int = 1) -> list[dict]:
+    """The transcript's low-confidence segments: where a missed name is most likely."""
+    texts = {s["idx"]: s["text"] for s in redacted.segments}
+    return [{"n": start + i, "segment": s.idx, "start": round(s.start, 3), "end": round(s.end, 3),
+             "timecode": format_timecode(s.start, millis=False), "kind": None, "source": "low-confidence",
+             "reason": LOW_CONFIDENCE_REASON, "score": None, "term_id": None, "chars": None, "estimated": False,
+             "context": " ".join(texts.get(s.idx, "").split()[:12])}
+            for i, s in enumerate(x for x in segments if getattr(x, "low_confidence", False))]
 
 
 def _latest(session: Session, testimony: Testimony) -> Rendition | None:
@@ -188,8 +207,13 @@ def current_or_raise(testimony: Testimony) -> Rendition:
     return rendition
 
 
-def approve(session: Session, testimony: Testimony, actor: str) -> Rendition:
+def approve(archive: Archive, session: Session, testimony: Testimony, actor: str) -> Rendition:
+    """Approve the current rendition; only one whose audio exists can be approved (it is what airs,
+    and the reviewer must have been able to hear it: ``kuma review audio``)."""
     rendition = current_or_raise(testimony)
+    if rendition.audio is None or not archive.store.exists(rendition.audio.sha256):
+        raise ReviewRequired(f"{testimony.public_id} : la version anonymisée n'a pas d'audio à écouter "
+                             f"(relancez « kuma anonymize {testimony.public_id} »)")
     if rendition.status != ReviewStatus.APPROVED:
         rendition.status = ReviewStatus.APPROVED
         rendition.approved_by = actor
@@ -240,31 +264,52 @@ def _back_to_review(session: Session, testimony: Testimony) -> None:
 
 
 def review_items(session: Session, rendition: Rendition) -> list[dict]:
-    """Every redaction with its timecode, context and (for the reviewer's eyes only) what was removed."""
+    """Every redaction (every bleep) with its timecode, context and (for the reviewer's eyes only)
+    what was removed."""
+    return [{**item, "timecode": format_timecode(item["start"], millis=False),
+             "original": _original(session, rendition, item)} for item in rendition.redactions]
+
+
+def review_flags(session: Session, rendition: Rendition) -> list[dict]:
+    """Every flagged span (weaker term matches, unknown proper nouns, low-confidence segments) with
+    its timecode and, for the reviewer's eyes only, the words flagged."""
+    return [{**item, "timecode": format_timecode(item["start"], millis=False),
+             "original": _original(session, rendition, item)} for item in rendition.flags or []]
+
+
+def _original(session: Session, rendition: Rendition, item: dict) -> str | None:
+    """The internal transcript's words behind a redaction or flag (never stored with the rendition)."""
     segments = {s.idx: s.text for s in rendition.transcript.segments} if rendition.transcript else {}
-    terms = {t.id: t.term for t in session.scalars(select(SensitiveTerm).where(
-        SensitiveTerm.testimony_id == rendition.testimony_id))}
-    items = []
-    for item in rendition.redactions:
-        original = None
-        if item.get("chars") and item.get("segment") in segments:
-            start, end = item["chars"]
-            original = segments[item["segment"]][start:end]
-        elif item.get("term_id") in terms:
-            original = terms[item["term_id"]]
-        items.append({**item, "timecode": format_timecode(item["start"], millis=False), "original": original})
-    return items
+    if item.get("chars") and item.get("segment") in segments:
+        start, end = item["chars"]
+        return segments[item["segment"]][start:end]
+    if item.get("term_id") is not None:
+        term = session.get(SensitiveTerm, item["term_id"])
+        return term.term if term is not None else None
+    return None
+
+
+def write_rendition_audio(archive: Archive, rendition: Rendition, path: Path) -> Path:
+    """The exact anonymized rendition, whole (disguise and bleeps as they will air), in the format
+    the file name asks for (wav, flac, mp3, ogg/opus), without metadata."""
+    if rendition.audio is None or not archive.store.exists(rendition.audio.sha256):
+        raise NotFound("cette version anonymisée n'a pas d'audio")
+    fmt = Path(path).suffix.lstrip(".").lower()
+    if fmt not in LISTENING_FORMATS:
+        raise InputError(f"{Path(path).name} : format d'écoute inconnu (attendu : {', '.join(LISTENING_FORMATS)})")
+    transcode(archive.store.path(rendition.audio.sha256), Path(path), rate=voice.RATE, fmt=fmt)
+    return Path(path)
 
 
 def write_review_audio(archive: Archive, rendition: Rendition, path: Path, *, context_s: float = 2.0,
                        limit_s: float = 180.0) -> Path:
-    """A short file of the anonymized audio: every bleep with some context, or the first 30 s."""
+    """A short file of the anonymized audio: every bleep and flag with some context, or the first 30 s."""
     if rendition.audio is None:
         raise NotFound("cette version n'a pas d'audio")
     audio = decode(archive.store.path(rendition.audio.sha256), rate=voice.RATE)
     rate = voice.RATE
-    windows = bleep.padded([(r["start"], r["end"]) for r in rendition.redactions], context_s, len(audio) / rate) \
-        or [(0.0, min(30.0, len(audio) / rate))]
+    marks = [(r["start"], r["end"]) for r in list(rendition.redactions) + list(rendition.flags or [])]
+    windows = bleep.padded(marks, context_s, len(audio) / rate) or [(0.0, min(30.0, len(audio) / rate))]
     gap = np.zeros(int(0.5 * rate), dtype=np.float32)
     parts, total = [], 0.0
     for start, end in windows:

@@ -472,8 +472,24 @@ def redact_segments(segments: Sequence, redactor: Redactor) -> RedactedTranscrip
             result.spans.append((start, end))
         result.flags += [_flag(len(result.flags) + i + 1, segment, text, timing, matches, flag)
                          for i, flag in enumerate(flags)]
-        result.spans += timing.spoken_spans(redactor)
+        _add_spoken(result, segment, timing, redactor)
     return result
+
+
+def _add_spoken(result: RedactedTranscript, segment, timing: _WordTiming, redactor: Redactor) -> None:
+    """Detections on the ASR words that the text did not give (a human correction spelled the name
+    differently): bleeped too, and listed like every other bleep."""
+    timed = [(r["start"], r["end"]) for r in result.redactions if r["segment"] == segment.idx]
+    for start, end, match in timing.spoken(redactor):
+        result.spans.append((start, end))
+        if any(s < end and start < e for s, e in timed):
+            continue
+        result.redactions.append({
+            "n": len(result.redactions) + 1, "segment": segment.idx, "start": round(start, 3), "end": round(end, 3),
+            "kind": match.kind, "placeholder": match.placeholder, "source": "spoken", "term_id": match.term_id,
+            "entity": None, "chars": None, "estimated": False,
+            "context": "mot reconnu dans l'audio (absent du texte corrigé)",
+        })
 
 
 def _flag(n: int, segment, text: str, timing: _WordTiming, matches: Sequence[Match], flag: Match) -> dict:
@@ -530,16 +546,16 @@ class _WordTiming:
         t1 = seg_start + (seg_end - seg_start) * end / length + ESTIMATE_WIDEN_S
         return max(seg_start, t0), min(seg_end, t1), True
 
-    def spoken_spans(self, redactor: Redactor) -> list[tuple[float, float]]:
+    def spoken(self, redactor: Redactor) -> list[tuple[float, float, Match]]:
         """Detections on the ASR words themselves (they may spell a name differently from the text)."""
         if not self.words:
             return []
-        spans = []
+        found = []
         for match in redactor.find(self.joined):
             indexes = set(self.owner[match.start:match.end])
             if indexes:
-                spans.append((self.words[min(indexes)].start, self.words[max(indexes)].end))
-        return spans
+                found.append((self.words[min(indexes)].start, self.words[max(indexes)].end, match))
+        return found
 
 
 def merge_spans(spans: Iterable[tuple[float, float]], gap: float = 0.0) -> list[tuple[float, float]]:

@@ -11,6 +11,7 @@ from api import context
 from api.context import console, emit_json
 from archive.errors import InputError, StageError
 from archive.testimonies import get
+from archive.timecode import format_timecode
 from studio import anonymize as stage
 from transcripts import formats
 
@@ -72,22 +73,26 @@ def review_show(
     no_audio: bool = typer.Option(False, "--no-audio", help="Ne pas écrire de fichier d'écoute."),
     as_json: bool = typer.Option(False, "--json", help="Sortie JSON."),
 ) -> None:
-    """Lister chaque passage masqué avec son minutage et son contexte, et écrire un court fichier d'écoute."""
+    """Lister chaque passage masqué et chaque passage signalé avec son minutage, et écrire un court fichier d'écoute."""
     archive = context.archive()
     with archive.session() as session:
         testimony = get(session, public_id)
         rendition = stage.current_or_raise(testimony)
         items = stage.review_items(session, rendition)
+        flags = stage.review_flags(session, rendition)
         audio_path = None
         if not no_audio:
             audio_path = stage.write_review_audio(archive, rendition, audio or Path(f"relecture-{testimony.public_id}.ogg"))
         if as_json:
             emit_json({"testimony": testimony.public_id, "status": rendition.status, "data": items,
-                       "count": len(items), "audio": str(audio_path) if audio_path else None})
+                       "count": len(items), "flags": flags, "flag_count": len(flags),
+                       "audio": str(audio_path) if audio_path else None})
             return
         print_review(testimony.public_id, rendition.status, items)
+        print_flags(flags)
         if audio_path:
-            console.print(f"Écoute : {audio_path}")
+            console.print(f"Extraits à écouter : {audio_path} (version entière : « kuma review audio "
+                          f"{testimony.public_id} --out FICHIER »)", soft_wrap=True)
 
 
 def print_review(public_id: str, status: str, items: list[dict], out=None) -> None:
@@ -100,6 +105,41 @@ def print_review(public_id: str, status: str, items: list[dict], out=None) -> No
         when = item["timecode"] + (" ~" if item.get("estimated") else "")
         table.add_row(str(item["n"]), when, kind, item["original"] or "", item["context"])
     out.print(table)
+
+
+FLAG_LABELS = {"term": "terme proche", "proper-noun": "nom propre ?", "low-confidence": "transcription peu sûre"}
+
+
+def print_flags(flags: list[dict], out=None) -> None:
+    """What was NOT removed but must be checked by ear: weaker matches and low-confidence segments."""
+    out = out or console
+    if not flags:
+        out.print("Aucun passage signalé.")
+        return
+    table = Table(title=f"{len(flags)} passage(s) signalé(s) : à vérifier à l'écoute (non masqués)")
+    for column in ("n°", "temps", "fin", "type", "mots", "raison", "contexte"):
+        table.add_column(column)
+    for flag in flags:
+        when = flag["timecode"] + (" ~" if flag.get("estimated") else "")
+        table.add_row(str(flag["n"]), when, format_timecode(flag["end"], millis=False),
+                      FLAG_LABELS.get(flag["source"], flag["source"]), flag.get("original") or "",
+                      flag["reason"], flag["context"])
+    out.print(table)
+
+
+@review_app.command("audio")
+def review_audio(
+    public_id: str = typer.Argument(..., help="Identifiant du témoignage."),
+    out: Path = typer.Option(..., "--out", help="Fichier à écrire : .wav, .flac, .mp3, .ogg ou .opus."),
+) -> None:
+    """Écrire la version anonymisée entière, exactement telle qu'elle sera diffusée (voix déguisée, passages masqués)."""
+    archive = context.archive()
+    with archive.session() as session:
+        testimony = get(session, public_id)
+        rendition = stage.current_or_raise(testimony)
+        path = stage.write_rendition_audio(archive, rendition, out)
+        console.print(f"{testimony.public_id} : version anonymisée entière ({len(rendition.redactions)} passage(s) "
+                      f"masqué(s), {len(rendition.flags or [])} signalé(s)) : {path}", soft_wrap=True)
 
 
 @review_app.command("add-term")
@@ -145,7 +185,7 @@ def review_approve(public_id: str = typer.Argument(..., help="Identifiant du té
     archive = context.archive()
     with archive.session() as session:
         testimony = get(session, public_id)
-        stage.approve(session, testimony, context.settings().actor)
+        stage.approve(archive, session, testimony, context.settings().actor)
         console.print(f"{testimony.public_id} : version anonymisée approuvée.")
 
 
@@ -187,7 +227,8 @@ def demo_step(demo) -> None:
             testimony = get(session, result.public_id)
             rendition = stage.current_or_raise(testimony)
             print_review(testimony.public_id, rendition.status, stage.review_items(session, rendition), demo.console)
-            stage.approve(session, testimony, "demo")
+            print_flags(stage.review_flags(session, rendition), demo.console)
+            stage.approve(archive, session, testimony, "demo")
             audio = archive.store.copy_out(rendition.audio.sha256, out / f"{testimony.public_id}-anonyme.flac")
             vtt = out / f"{testimony.public_id}-caviarde.vtt"
             vtt.write_text(export_redacted(testimony, "vtt"), encoding="utf-8")

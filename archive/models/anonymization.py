@@ -4,7 +4,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from archive.models.base import Base, utcnow
@@ -35,6 +35,9 @@ class Rendition(Base):
     # The redacted transcript as stored segments [{idx, start, end, text}], and the list of redactions.
     redacted_segments: Mapped[list[Any]] = mapped_column(default=list)
     redactions: Mapped[list[Any]] = mapped_column(default=list)
+    # What the reviewer must check besides the redactions: weaker term matches, unknown proper
+    # nouns, low-confidence transcript segments [{n, segment, start, end, timecode, source, reason, ...}].
+    flags: Mapped[list[Any]] = mapped_column(default=list, server_default=text("'[]'"))
     approved_by: Mapped[str | None] = mapped_column(String(128))
     approved_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -266,3 +266,13 @@ def test_a_silent_word_beside_a_name_is_not_taken_with_it():
     assert redact_text("Moussa Diara de Kayes et Ma riam Sidibé.", Redactor(
         [Term("Moussa Diarra", "name", 1), Term("Mariam Sidibé", "name", 2)], identity="pseudonym")) \
         == "[NOM] de Kayes et [NOM]."
+
+
+def test_a_name_heard_only_in_the_asr_words_is_bleeped_and_listed():
+    segment = _segment(0, 0.0, "bonjour Dyara merci")
+    segment.text = "Bonjour, merci."  # a correction dropped the name from the text; the audio still says it
+    result = redact_segments([segment], redactor())
+    assert result.segments[0]["text"] == "Bonjour, merci."
+    (item,) = result.redactions
+    assert item["source"] == "spoken" and (item["start"], item["end"]) == (0.5, 1.0)
+    assert (0.5, 1.0) in result.spans
