@@ -100,6 +100,13 @@ class Transcriber:
             testimonies = session.scalars(select(Testimony).order_by(Testimony.id)).all()
             return [t.public_id for t in testimonies if not self.up_to_date(t)]
 
+    def flagged(self) -> list[str]:
+        """Public ids of testimonies waiting for a person to transcribe them, oldest first."""
+        with self.archive.session() as session:
+            testimonies = session.scalars(select(Testimony).order_by(Testimony.id)).all()
+            return [t.public_id for t in testimonies
+                    if (status := t.stage(STAGE)) is not None and status.state == StageState.NEEDS_HUMAN]
+
     def durations(self, public_ids: Iterable[str]) -> dict[str, float]:
         with self.archive.session() as session:
             return {pid: get(session, pid).duration for pid in public_ids}

@@ -48,7 +48,9 @@ def transcribe(
                               actor=settings.actor)
     if not ids and not pending:
         raise InputError("indiquez des identifiants de témoignages ou --pending")
-    targets = list(dict.fromkeys([i.strip().upper() for i in ids or []] + (transcriber.pending() if pending else [])))
+    # --pending: what the model has to do, and what still waits for a person (said again on every run)
+    queued = transcriber.pending() + transcriber.flagged() if pending else []
+    targets = list(dict.fromkeys([i.strip().upper() for i in ids or []] + queued))
     if not targets:
         console.print("Rien à transcrire : toutes les transcriptions sont à jour.")
         return
