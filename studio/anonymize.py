@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from archive import audit
 from archive.audio import Encoder, decode, iter_decode, transcode
-from archive.consent import Use, current_rendition, decide, preferred_transcript, rendition_fingerprint
+from archive.consent import Use, current_rendition, decide, preferred_transcript, rendition_fingerprint, transcript_problem
 from archive.db import Archive
 from archive.errors import InputError, KumaError, NotFound, ReviewRequired
 from archive.models import (
@@ -48,6 +48,7 @@ from archive.testimonies import get, set_stage
 from archive.timecode import format_timecode
 from studio import bleep, voice
 from transcripts.redact import RedactedTranscript, Redactor, Term, redact_segments
+from transcripts.versions import STAGE as TRANSCRIBE_STAGE
 
 STAGE = "anonymize"
 REVIEW_STAGE = "review"
@@ -198,6 +199,46 @@ def pending(archive: Archive) -> list[str]:
 
 
 # ------------------------------------------------------------------------------ review gate
+@dataclass
+class QueueEntry:
+    """One testimony waiting for a person: a transcription to do, or a rendition to review."""
+
+    public_id: str
+    task: str  # "transcrire" or "relire"
+    reason: str
+    bleeps: int = 0
+    flags: int = 0
+
+    @property
+    def priority(self) -> int:
+        # a transcript nobody can trust blocks everything else; then renditions with doubts
+        return 0 if self.task == "transcrire" else 1 if self.flags else 2
+
+    def as_dict(self) -> dict:
+        return {"id": self.public_id, "task": self.task, "reason": self.reason, "bleeps": self.bleeps,
+                "flags": self.flags, "priority": self.priority}
+
+
+def review_queue(session: Session) -> list[QueueEntry]:
+    """What waits for a person, most urgent first: testimonies whose recognition failed (a person
+    must transcribe them), then pending renditions with flagged spans, then the others."""
+    queue = []
+    for testimony in session.scalars(select(Testimony).order_by(Testimony.id)):
+        if not decide(testimony, Use.PROCESS).allowed:
+            continue
+        transcribe = testimony.stage(TRANSCRIBE_STAGE)
+        problem = transcript_problem(testimony)
+        if problem or (transcribe is not None and transcribe.state == StageState.NEEDS_HUMAN):
+            queue.append(QueueEntry(testimony.public_id, "transcrire", problem or transcribe.reason or ""))
+            continue
+        rendition = current_rendition(testimony)
+        if rendition is not None and rendition.status == ReviewStatus.PENDING:
+            flags = len(rendition.flags or [])
+            reason = f"{flags} passage(s) douteux à vérifier" if flags else "version anonymisée à écouter"
+            queue.append(QueueEntry(testimony.public_id, "relire", reason, len(rendition.redactions or []), flags))
+    return sorted(queue, key=lambda entry: entry.priority)  # stable: oldest first within a priority
+
+
 def current_or_raise(testimony: Testimony) -> Rendition:
     decide(testimony, Use.PROCESS).require()  # withdrawn or no consent: say so, not "re-run anonymize"
     rendition = current_rendition(testimony)
@@ -211,6 +252,10 @@ def approve(archive: Archive, session: Session, testimony: Testimony, actor: str
     """Approve the current rendition; only one whose audio exists can be approved (it is what airs,
     and the reviewer must have been able to hear it: ``kuma review audio``)."""
     rendition = current_or_raise(testimony)
+    problem = transcript_problem(testimony)
+    if problem:
+        raise ReviewRequired(f"{testimony.public_id} : transcription humaine nécessaire avant l'approbation ({problem}) : "
+                             f"kuma transcript import {testimony.public_id} FICHIER")
     if rendition.audio is None or not archive.store.exists(rendition.audio.sha256):
         raise ReviewRequired(f"{testimony.public_id} : la version anonymisée n'a pas d'audio à écouter "
                              f"(relancez « kuma anonymize {testimony.public_id} »)")

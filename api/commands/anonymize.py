@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -64,6 +65,28 @@ def _run(archive, public_ids: list[str], actor: str) -> list[stage.AnonymizeResu
             console.print(f"{public_id} : {STATUS_LABELS[result.status]}{detail}{reason}", soft_wrap=True)
             results.append(result)
     return results
+
+
+@review_app.command("list")
+def review_list(as_json: bool = typer.Option(False, "--json", help="Sortie JSON.")) -> None:
+    """La file de relecture : ce qui attend une personne, le plus urgent d'abord (transcriptions à faire, puis versions à écouter)."""
+    archive = context.archive()
+    with archive.session() as session:
+        queue = stage.review_queue(session)
+    if as_json:
+        emit_json({"data": [entry.as_dict() for entry in queue], "count": len(queue)})
+        return
+    if not queue:
+        console.print("Rien n'attend de relecture.")
+        return
+    table = Table(title=f"File de relecture — {len(queue)} témoignage(s)")
+    for column in ("témoignage", "à faire", "masqués", "douteux", "pourquoi"):
+        table.add_column(column)
+    for entry in queue:
+        task = "[yellow]transcrire[/] (kuma transcript import)" if entry.task == "transcrire" else "relire (kuma review show)"
+        table.add_row(entry.public_id, task, str(entry.bleeps) if entry.task == "relire" else "",
+                      str(entry.flags) if entry.task == "relire" else "", escape(entry.reason))
+    console.print(table)
 
 
 @review_app.command("show")

@@ -1,0 +1,66 @@
+"""The review queue: what waits for a person, a failed recognition first; and approval refused
+while the transcript cannot be trusted."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from archive.consent import preferred_transcript
+from archive.errors import ReviewRequired
+from archive.testimonies import get
+from studio import anonymize as stage
+
+CONSENT = {"archive": True, "advocacy": True, "broadcast": True, "online": True,
+           "identity": "pseudonym", "voice": "disguise"}
+
+
+def _flag_transcript(archive, public_id, reason="aucun mot reconnu (40 s de parole détectée)"):
+    with archive.session() as session:
+        transcript = preferred_transcript(session, get(session, public_id).id)
+        transcript.quality = {"needs_human": True, "reason": reason}
+
+
+@pytest.fixture
+def three(archive, seed_testimony):
+    """T1: a rendition to review; T2: a rendition with a flagged span; T3: recognition failed."""
+    plain = seed_testimony(consent=CONSENT, approved=False, text="je suis rentré par l'aéroport")
+    doubtful = seed_testimony(consent=CONSENT, approved=False, text="avec fofena nous sommes partis",
+                              sensitive_terms=["Fofana"])
+    failed = seed_testimony(consent=CONSENT, approved=False, text="euh")
+    for public_id in (plain, doubtful, failed):
+        assert stage.anonymize(archive, public_id).status == "created"
+    _flag_transcript(archive, failed)
+    return plain, doubtful, failed
+
+
+def test_the_queue_puts_failed_recognition_first_then_doubtful_renditions(archive, three):
+    plain, doubtful, failed = three
+    with archive.session() as session:
+        queue = stage.review_queue(session)
+    assert [(e.public_id, e.task) for e in queue] == [(failed, "transcrire"), (doubtful, "relire"), (plain, "relire")]
+    assert "aucun mot reconnu" in queue[0].reason and queue[1].flags >= 1 and queue[2].flags == 0
+
+
+def test_approval_is_refused_while_the_transcript_needs_a_person(archive, three):
+    plain, _doubtful, failed = three
+    with archive.session() as session:
+        with pytest.raises(ReviewRequired, match="transcription humaine nécessaire"):
+            stage.approve(archive, session, get(session, failed), "relectrice")
+        stage.approve(archive, session, get(session, plain), "relectrice")
+    with archive.session() as session:
+        assert plain not in [e.public_id for e in stage.review_queue(session)]
+
+
+def test_cli_lists_the_queue(cli, archive, three, monkeypatch):
+    plain, doubtful, failed = three
+    home = archive.settings.home
+    env = {"KUMA_SECRET_KEY": archive.settings.secret_key}
+    if archive.settings.database_url:
+        env["KUMA_DATABASE_URL"] = archive.settings.database_url
+    code, out, _ = cli("review", "list", "--json", home=home, env=env)
+    assert code == 0
+    listed = json.loads(out)
+    assert listed["count"] == 3 and [row["id"] for row in listed["data"]] == [failed, doubtful, plain]
+    code, out, _ = cli("review", "list", home=home, env=env)
+    assert code == 0 and out.index(failed) < out.index(doubtful) < out.index(plain) and "transcrire" in out
