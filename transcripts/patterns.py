@@ -119,10 +119,38 @@ def _phone_region(digits: str, plus: bool) -> str | None:
     return None
 
 
-def find_numbers(text: str) -> list[Match]:
-    """Phone numbers (with the "+" or "plus" said before them) and other long numbers."""
+# "mon numéro, c'est le …", "mon téléphone : …", "appelle-moi au …": a run of number groups after such a
+# cue is a phone number even when it is too short to be one, because the recognizer mangled part of
+# it; the hyphenated pseudo-words right before the digits are that mangled part ("soit-sort-sais, 12,
+# 4, 5, 6" for soixante-seize, douze, trente-quatre, cinquante-six) and go with it.
+PHONE_CUE = re.compile(
+    r"\b(?:num[ée]ro|t[ée]l[ée]phone|portable|whatsapp|joindre|appel\w*(?:-(?:moi|nous))?)\b", re.IGNORECASE)
+CUE_REACH = 40  # characters from the cue to the digits
+GARBLED_BEFORE = re.compile(r"(?:\w+(?:-\w+)+[\s,;]*)+$")
+
+
+def _cued_phones(text: str, runs: list[NumberRun]) -> list[Match]:
     found = []
-    for run in number_runs(text):
+    for cue in PHONE_CUE.finditer(text):
+        run = next((r for r in runs if r.start >= cue.end()), None)
+        if run is None or run.groups < 2 or UNITS.match(text, run.end):  # one group: a year, a count
+            continue
+        between = text[cue.end():run.start]
+        if len(between) > CUE_REACH or re.search(r"[.!?;]", between):
+            continue
+        garbled = GARBLED_BEFORE.search(between)
+        start = cue.end() + garbled.start() if garbled else run.start
+        # source "cue": where a surer reading (a valid phone, an ID code) covers the same digits, it wins
+        found.append(Match(start, run.end, "phone", "cue", key=run.digits))
+    return found
+
+
+def find_numbers(text: str) -> list[Match]:
+    """Phone numbers (with the "+" or "plus" said before them, or after a cue such as "mon numéro")
+    and other long numbers."""
+    runs = number_runs(text)
+    found = _cued_phones(text, runs)
+    for run in runs:
         if UNITS.match(text, run.end):
             continue
         start = _plus_start(text, run.start) if run.plus else run.start

@@ -276,3 +276,29 @@ def test_a_name_heard_only_in_the_asr_words_is_bleeped_and_listed():
     (item,) = result.redactions
     assert item["source"] == "spoken" and (item["start"], item["end"]) == (0.5, 1.0)
     assert (0.5, 1.0) in result.spans
+
+
+# What Whisper base really wrote for the demo testimonies and a Common Voice sentence (issue 15):
+@pytest.mark.parametrize("terms, heard, expected", [
+    ([Term("76 12 34 56", "phone")], "Mon numéro, c'est le soit-sort-sais, 12, 4, 5, 6.",
+     "Mon numéro, c'est le [TÉLÉPHONE]."),
+    ([Term("Moussa Diarra")], "Je m'appelle Moussabiama, je m'y en ok.", "Je m'appelle [NOM], je m'y en ok."),
+    ([Term("Annie Le Houérou")], "La parole est à Madame Annie Loueroux.", "La parole est à Madame [NOM]."),
+    ([Term("Bakary Traoré")], "avec mon cousin Bakari Traore.", "avec mon cousin [NOM]."),
+])
+def test_real_recognizer_output_is_redacted_whole(terms, heard, expected):
+    assert redact_text(heard, Redactor(terms)) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "Mon téléphone a été volé en 2019 à Tripoli.",  # a year after the cue: one group, not a phone
+    "Vous pouvez appeler ma mère au bureau, elle a 2 enfants.",
+    "Je l'ai appelé 3 ou 4 fois.",
+])
+def test_phone_cues_do_not_take_what_is_not_a_number(text):
+    assert redact_text(text, Redactor([])) == text
+
+
+def test_a_phone_cue_takes_the_digits_but_not_the_words_before_them():
+    text = "Vous pouvez appeler ma mère au 20 21 22 23, merci."
+    assert redact_text(text, Redactor([])) == "Vous pouvez appeler ma mère au [TÉLÉPHONE], merci."
