@@ -47,6 +47,7 @@ from archive.secrets import secret_key
 from archive.testimonies import get, set_stage
 from archive.timecode import format_timecode
 from studio import bleep, voice
+from transcripts.redact import TERM_KINDS as TERM_PLACEHOLDER_KINDS
 from transcripts.redact import RedactedTranscript, Redactor, Term, redact_segments
 from transcripts.versions import STAGE as TRANSCRIBE_STAGE
 
@@ -106,6 +107,7 @@ def _anonymize(archive: Archive, public_id: str, actor: str, progress: Progress 
             return AnonymizeResult(public_id, "unchanged", rendition_id=latest.id, redactions=len(latest.redactions))
         redacted = redact_segments(transcript.segments, redactor_for(testimony, decision.identity))
         flags = redacted.flags + low_confidence_flags(transcript.segments, redacted, start=len(redacted.flags) + 1)
+        flags += unheard_term_flags(testimony.sensitive_terms, redacted, testimony.duration or 0.0, start=len(flags) + 1)
         muted = [tuple(span) for span in testimony.muted_spans or []]
         working = testimony.asset(MediaKind.WORKING)
         if working is None:
@@ -155,6 +157,26 @@ def low_confidence_flags(segments, redacted: RedactedTranscript, *, start: int =
              "reason": LOW_CONFIDENCE_REASON, "score": None, "term_id": None, "chars": None, "estimated": False,
              "context": " ".join(texts.get(s.idx, "").split()[:12])}
             for i, s in enumerate(x for x in segments if getattr(x, "low_confidence", False))]
+
+
+UNHEARD_REASON = ("terme de la fiche jamais reconnu dans la transcription : écouter tout le témoignage, "
+                  "il a pu être dit et mal transcrit (kuma review add-term pour une autre graphie, ou couper le passage)")
+
+
+def unheard_term_flags(terms, redacted: RedactedTranscript, duration: float, *, start: int = 1) -> list[dict]:
+    """The intake's sensitive terms found nowhere in the transcript, neither redacted nor flagged.
+
+    A term given at intake was most likely said; when the recognizer turned it into words that
+    sound like nothing of it ("je m'y en ok" for "je viens de Kayes"), no text match can place it,
+    so the reviewer is told to listen for it over the whole recording."""
+    found = {item.get("term_id") for item in redacted.redactions + redacted.flags}
+    phone_redacted = any(item.get("kind") == "phone" for item in redacted.redactions)
+    unheard = [t for t in terms if not t.ignored and t.id not in found
+               and not (t.kind == "phone" and phone_redacted)]
+    return [{"n": start + i, "segment": None, "start": 0.0, "end": round(duration, 3), "timecode": "00:00:00",
+             "kind": TERM_PLACEHOLDER_KINDS.get(t.kind, "name"), "source": "unheard-term", "reason": UNHEARD_REASON,
+             "score": None, "term_id": t.id, "chars": None, "estimated": True, "context": ""}
+            for i, t in enumerate(unheard)]
 
 
 def _latest(session: Session, testimony: Testimony) -> Rendition | None:
