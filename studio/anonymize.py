@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from rapidfuzz import fuzz
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -47,6 +48,7 @@ from archive.secrets import secret_key
 from archive.testimonies import get, set_stage
 from archive.timecode import format_timecode
 from studio import bleep, voice
+from transcripts.phonetic import phonetic
 from transcripts.redact import TERM_KINDS as TERM_PLACEHOLDER_KINDS
 from transcripts.redact import RedactedTranscript, Redactor, Term, redact_segments
 from transcripts.versions import STAGE as TRANSCRIBE_STAGE
@@ -107,7 +109,8 @@ def _anonymize(archive: Archive, public_id: str, actor: str, progress: Progress 
             return AnonymizeResult(public_id, "unchanged", rendition_id=latest.id, redactions=len(latest.redactions))
         redacted = redact_segments(transcript.segments, redactor_for(testimony, decision.identity))
         flags = redacted.flags + low_confidence_flags(transcript.segments, redacted, start=len(redacted.flags) + 1)
-        flags += unheard_term_flags(testimony.sensitive_terms, redacted, testimony.duration or 0.0, start=len(flags) + 1)
+        flags += unheard_term_flags(testimony.sensitive_terms, redacted, transcript.segments, testimony.duration or 0.0,
+                                    start=len(flags) + 1)
         muted = [tuple(span) for span in testimony.muted_spans or []]
         working = testimony.asset(MediaKind.WORKING)
         if working is None:
@@ -159,24 +162,41 @@ def low_confidence_flags(segments, redacted: RedactedTranscript, *, start: int =
             for i, s in enumerate(x for x in segments if getattr(x, "low_confidence", False))]
 
 
-UNHEARD_REASON = ("terme de la fiche jamais reconnu dans la transcription : écouter tout le témoignage, "
-                  "il a pu être dit et mal transcrit (kuma review add-term pour une autre graphie, ou couper le passage)")
+UNHEARD_REASON = "jamais reconnu dans la transcription : l'écouter sur tout le témoignage"
+HEARD_AS_NAME = 80  # partial similarity of phonetic keys between a term's part and a redacted name
 
 
-def unheard_term_flags(terms, redacted: RedactedTranscript, duration: float, *, start: int = 1) -> list[dict]:
+def unheard_term_flags(terms, redacted: RedactedTranscript, segments, duration: float, *, start: int = 1) -> list[dict]:
     """The intake's sensitive terms found nowhere in the transcript, neither redacted nor flagged.
 
     A term given at intake was most likely said; when the recognizer turned it into words that
     sound like nothing of it ("je m'y en ok" for "je viens de Kayes"), no text match can place it,
-    so the reviewer is told to listen for it over the whole recording."""
+    so the reviewer is told to listen for it over the whole recording. A term that a name cue or
+    the name lists redacted under another spelling ("Moussabiama" after "je m'appelle") counts as
+    found."""
     found = {item.get("term_id") for item in redacted.redactions + redacted.flags}
-    phone_redacted = any(item.get("kind") == "phone" for item in redacted.redactions)
-    unheard = [t for t in terms if not t.ignored and t.id not in found
-               and not (t.kind == "phone" and phone_redacted)]
+    removed = _redacted_texts(redacted, segments)
+    unheard = [t for t in terms if not t.ignored and t.id not in found and not _heard_as(t, removed)]
     return [{"n": start + i, "segment": None, "start": 0.0, "end": round(duration, 3), "timecode": "00:00:00",
              "kind": TERM_PLACEHOLDER_KINDS.get(t.kind, "name"), "source": "unheard-term", "reason": UNHEARD_REASON,
              "score": None, "term_id": t.id, "chars": None, "estimated": True, "context": ""}
             for i, t in enumerate(unheard)]
+
+
+def _redacted_texts(redacted: RedactedTranscript, segments) -> list[tuple[str, str]]:
+    """(kind, internal text) of every redaction located in the transcript."""
+    texts = {s.idx: s.text or "" for s in segments}
+    return [(item["kind"], texts[item["segment"]][item["chars"][0]:item["chars"][1]])
+            for item in redacted.redactions if item.get("chars") and item.get("segment") in texts]
+
+
+def _heard_as(term, removed: list[tuple[str, str]]) -> bool:
+    kind = TERM_PLACEHOLDER_KINDS.get(term.kind, "name")
+    if kind == "phone":
+        return any(k == "phone" for k, _ in removed)
+    parts = [phonetic(p) for p in term.term.split() if len(phonetic(p)) >= 4]
+    return any(k == kind and any(fuzz.partial_ratio(part, phonetic(text)) >= HEARD_AS_NAME for part in parts)
+               for k, text in removed)
 
 
 def _latest(session: Session, testimony: Testimony) -> Rendition | None:

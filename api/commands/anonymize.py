@@ -130,7 +130,8 @@ def print_review(public_id: str, status: str, items: list[dict], out=None) -> No
     out.print(table)
 
 
-FLAG_LABELS = {"term": "terme proche", "proper-noun": "nom propre ?", "low-confidence": "transcription peu sûre"}
+FLAG_LABELS = {"term": "terme proche", "proper-noun": "nom propre ?", "low-confidence": "transcription peu sûre",
+               "unheard-term": "terme non trouvé"}
 
 
 def print_flags(flags: list[dict], out=None) -> None:
