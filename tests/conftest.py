@@ -191,3 +191,17 @@ def cli(monkeypatch, capsys, tmp_path):
         return code, out, err
 
     return _run
+
+
+@pytest.fixture
+def archive_cli(cli, archive):
+    """cli(...) pointed at the ``archive`` fixture's own database (SQLite or PostgreSQL) and home."""
+    env = {"KUMA_SECRET_KEY": archive.settings.secret_key}
+    if archive.settings.database_url:
+        env["KUMA_DATABASE_URL"] = archive.settings.database_url
+
+    def _run(*args) -> tuple[int, str, str]:
+        return cli(*args, home=archive.settings.home, env=env)
+
+    return _run
+

@@ -109,7 +109,8 @@ def test_approval_needs_a_rendition_whose_audio_exists(archive, testimony):
         assert stage.approve(archive, session, get(session, testimony), "producer").approved_by == "producer"
 
 
-def test_cli_review_audio_and_show_list_bleeps_and_flags(archive, testimony, cli, tmp_path):
+def test_cli_review_audio_and_show_list_bleeps_and_flags(archive, testimony, archive_cli, tmp_path):
+    cli = archive_cli
     stage.anonymize(archive, testimony)
     out_file = tmp_path / "version-entiere.wav"
     code, out, err = cli("review", "audio", testimony, "--out", out_file)

@@ -52,17 +52,13 @@ def test_approval_is_refused_while_the_transcript_needs_a_person(archive, three)
         assert plain not in [e.public_id for e in stage.review_queue(session)]
 
 
-def test_cli_lists_the_queue(cli, archive, three, monkeypatch):
+def test_cli_lists_the_queue(archive_cli, three):
     plain, doubtful, failed = three
-    home = archive.settings.home
-    env = {"KUMA_SECRET_KEY": archive.settings.secret_key}
-    if archive.settings.database_url:
-        env["KUMA_DATABASE_URL"] = archive.settings.database_url
-    code, out, _ = cli("review", "list", "--json", home=home, env=env)
+    code, out, _ = archive_cli("review", "list", "--json")
     assert code == 0
     listed = json.loads(out)
     assert listed["count"] == 3 and [row["id"] for row in listed["data"]] == [failed, doubtful, plain]
-    code, out, _ = cli("review", "list", home=home, env=env)
+    code, out, _ = archive_cli("review", "list")
     assert code == 0 and out.index(failed) < out.index(doubtful) < out.index(plain) and "transcrire" in out
 
 
