@@ -124,9 +124,13 @@ def rule(consent: ConsentRecord | None, use: Use, *, rendition_approved: bool, n
 def decide(testimony: Testimony, use: Use, *, now: datetime | None = None) -> Decision:
     """May ``testimony`` be used for ``use``, and in which form? The single policy function."""
     consent = testimony.consent
-    rendition = current_rendition(testimony) if use.exposes and consent is not None else None
+    rendition, problem = None, None
+    session = object_session(testimony)
+    if use.exposes and consent is not None and session is not None:
+        transcript = preferred_transcript(session, testimony.id)  # read once: both checks stand on it
+        rendition = _current_rendition(session, testimony, transcript)
+        problem = _problem_of(transcript)
     approved = rendition is not None and rendition.status == ReviewStatus.APPROVED
-    problem = transcript_problem(testimony) if use.exposes and consent is not None else None
     decision = rule(consent, use, rendition_approved=approved, now=now, transcript_problem=problem)
     if decision.allowed and use.exposes:
         return Decision(**{**decision.__dict__, "rendition": rendition})
@@ -145,7 +149,10 @@ def preferred_transcript(session: Session, testimony_id: int) -> Transcript | No
 def transcript_problem(testimony: Testimony) -> str | None:
     """Why the testimony's ruling transcript cannot be trusted outside the archive, or None."""
     session = object_session(testimony)
-    transcript = preferred_transcript(session, testimony.id) if session is not None else None
+    return _problem_of(preferred_transcript(session, testimony.id)) if session is not None else None
+
+
+def _problem_of(transcript: Transcript | None) -> str | None:
     if transcript is None or not transcript.needs_human:
         return None
     return (transcript.quality or {}).get("reason") or "reconnaissance en échec"
@@ -170,13 +177,14 @@ def current_rendition(testimony: Testimony) -> Rendition | None:
     session = object_session(testimony)
     if session is None:
         return None
+    return _current_rendition(session, testimony, preferred_transcript(session, testimony.id))
+
+
+def _current_rendition(session: Session, testimony: Testimony, transcript: Transcript | None) -> Rendition | None:
     latest = session.scalars(
         select(Rendition).where(Rendition.testimony_id == testimony.id).order_by(Rendition.id.desc()).limit(1)
     ).first()
-    if latest is None:
-        return None
-    transcript = preferred_transcript(session, testimony.id)
-    if latest.fingerprint != rendition_fingerprint(testimony, transcript):
+    if latest is None or latest.fingerprint != rendition_fingerprint(testimony, transcript):
         return None
     return latest
 
