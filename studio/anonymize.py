@@ -298,7 +298,7 @@ def approve(archive: Archive, session: Session, testimony: Testimony, actor: str
     if problem:
         raise ReviewRequired(f"{testimony.public_id} : transcription humaine nécessaire avant l'approbation ({problem}) : "
                              f"kuma transcript import {testimony.public_id} FICHIER")
-    if rendition.audio is None or not archive.store.exists(rendition.audio.sha256):
+    if not _has_audio(archive, rendition):
         raise ReviewRequired(f"{testimony.public_id} : la version anonymisée n'a pas d'audio à écouter "
                              f"(relancez « kuma anonymize {testimony.public_id} »)")
     if rendition.status != ReviewStatus.APPROVED:
@@ -376,10 +376,14 @@ def _original(session: Session, rendition: Rendition, item: dict) -> str | None:
     return None
 
 
+def _has_audio(archive: Archive, rendition: Rendition) -> bool:
+    return rendition.audio is not None and archive.store.exists(rendition.audio.sha256)
+
+
 def write_rendition_audio(archive: Archive, rendition: Rendition, path: Path) -> Path:
     """The exact anonymized rendition, whole (disguise and bleeps as they will air), in the format
     the file name asks for (wav, flac, mp3, ogg/opus), without metadata."""
-    if rendition.audio is None or not archive.store.exists(rendition.audio.sha256):
+    if not _has_audio(archive, rendition):
         raise NotFound("cette version anonymisée n'a pas d'audio")
     fmt = Path(path).suffix.lstrip(".").lower()
     if fmt not in LISTENING_FORMATS:

@@ -224,9 +224,14 @@ def _install_demo_model(demo, settings) -> None:
         demo.console.print(f"Modèle « {settings.whisper_model} » installé depuis ses paquets dans {path}.")
 
 
+def _script_path(demo, testimony) -> Path:
+    """The sample's script: its reference subtitles beside the recording (sample-1-alger.vtt)."""
+    return Path(demo.samples) / Path(testimony.source_name or "").with_suffix(".vtt").name
+
+
 def _script_of(demo, testimony) -> str | None:
     """The sample's script: the text of its reference subtitles, read but never imported."""
-    reference = Path(demo.samples) / Path(testimony.source_name or "").with_suffix(".vtt").name
+    reference = _script_path(demo, testimony)
     if not reference.is_file():
         return None
     cues = formats.parse("vtt", reference.read_text(encoding="utf-8"), duration=testimony.duration, name=reference.name)
@@ -264,7 +269,7 @@ def _correct_by_hand(demo, public_ids: list[str]) -> None:
     with demo.archive.session() as session:
         for public_id in public_ids:
             testimony = get(session, public_id)
-            reference = Path(demo.samples) / Path(testimony.source_name or "").with_suffix(".vtt").name
+            reference = _script_path(demo, testimony)
             if reference.is_file():
                 transcript = import_transcript(session, testimony, reference, actor="demo")
                 demo.console.print(f"[green]✓[/] {public_id} : kuma transcript import {reference.name} "
