@@ -30,6 +30,7 @@ bounded memory. Nothing here loops over samples of the signal in Python.
 """
 from __future__ import annotations
 
+import enum
 import hashlib
 import hmac
 import importlib.machinery
@@ -69,6 +70,7 @@ class VoiceKey:
     warp: float  # frequency warp of the envelope (> 1 raises formants), same direction as f0_mean
     tilt: float  # target spectral tilt, dB per octave above 400 Hz
     shape: tuple[float, ...]  # keyed cosine-series coefficients (dB) of the target envelope
+    draws: tuple[float, ...] = ()  # the key's uniforms in [0, 1): what a mode turns into a voice
 
     def __repr__(self) -> str:
         return "VoiceKey(<secret>)"
@@ -82,7 +84,9 @@ class VoiceKey:
         warp = 1.04 + 0.08 * u[3] if up else 0.96 - 0.08 * u[3]
         return cls(alpha=ALPHA_RANGE[0] + (ALPHA_RANGE[1] - ALPHA_RANGE[0]) * u[0],
                    f0_mean=f0_mean, f0_spread=0.10 + 0.08 * u[4], warp=warp, tilt=-9.0 + 3.0 * u[5],
-                   shape=tuple(4.0 * (2 * v[k] - 1) / np.sqrt(k + 1) for k in range(ENVELOPE_TERMS)))
+                   shape=tuple(4.0 * (2 * v[k] - 1) / np.sqrt(k + 1) for k in range(ENVELOPE_TERMS)),
+                   draws=tuple(_uniforms(secret, internal_key, b"kuma-voice-v4")
+                               + _uniforms(secret, internal_key, b"kuma-voice-v4-envelope")))
 
 
 # ------------------------------------------------------------------------------ framing helpers
@@ -389,7 +393,7 @@ OUTPUT_FFT, OUTPUT_HOP = 512, 128  # 32 ms frames, 75 % overlap (COLA for a Hann
 OUTPUT_SMOOTHING = 11  # bins (≈ 340 Hz): wider than the harmonic spacing of any voice
 
 
-def normalize_output_spectrum(y: np.ndarray, key: VoiceKey) -> np.ndarray:
+def normalize_output_spectrum(y: np.ndarray, key, *, spread_pull: float = 1.0) -> np.ndarray:
     """Speaker normalisation measured on the resynthesised signal itself: per STFT bin, the mean
     log power over the loud frames is set to the keyed target and the spread of its deviations to
     the fixed one. WORLD's envelope is not the spectrum it synthesises (pulse/noise excitation,
@@ -408,7 +412,7 @@ def normalize_output_spectrum(y: np.ndarray, key: VoiceKey) -> np.ndarray:
         return y
     mean = envelope[loud].mean(axis=0)
     target = mean + _bounded_correction(target_envelope(key, envelope.shape[1]) - mean)
-    gain = np.clip(OUTPUT_SPREAD / np.maximum(envelope[loud].std(axis=0), 1e-3), *SPREAD_GAIN_RANGE)
+    gain = np.clip(OUTPUT_SPREAD / np.maximum(envelope[loud].std(axis=0), 1e-3), *SPREAD_GAIN_RANGE) ** spread_pull
     change = target + (envelope - mean) * gain - envelope
     _, out = istft(spectrum * np.exp(change.T / 2), RATE, nperseg=OUTPUT_FFT, noverlap=OUTPUT_FFT - OUTPUT_HOP)
     return np.pad(out[:len(y)], (0, max(0, len(y) - len(out))))
@@ -484,9 +488,10 @@ def blockwise(chunks: Iterable[np.ndarray], fn: Callable[[np.ndarray], np.ndarra
     yield from run(True)
 
 
-def disguise_stream(chunks: Iterable[np.ndarray], key: VoiceKey, *, source: bool = True,
-                    block_s: float = BLOCK_S) -> Iterator[np.ndarray]:
-    """Disguise a 16 kHz mono stream: McAdams, then (``source``) the WORLD transform."""
+def disguise_v3_stream(chunks: Iterable[np.ndarray], key: VoiceKey, *, source: bool = True,
+                       block_s: float = BLOCK_S) -> Iterator[np.ndarray]:
+    """ANONYMIZATION_VERSION 3 (kept to compare against): McAdams, then (``source``) the WORLD
+    transform with whitened envelope covariance. It hides the speaker but loses the words."""
     block = int(block_s * RATE) // HOP * HOP
     stream = blockwise(chunks, lambda x: mcadams(x, key.alpha), block=block, margin=FRAME)
     if source:
@@ -496,9 +501,148 @@ def disguise_stream(chunks: Iterable[np.ndarray], key: VoiceKey, *, source: bool
         yield np.clip(chunk, -1.0, 1.0)
 
 
-def disguise(x: np.ndarray, key: VoiceKey, *, source: bool = True) -> np.ndarray:
+def disguise_v3(x: np.ndarray, key: VoiceKey, *, source: bool = True) -> np.ndarray:
+    parts = list(disguise_v3_stream([np.asarray(x, dtype=np.float32)], key, source=source))
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
+
+
+def mcadams_stream(chunks: Iterable[np.ndarray], alpha: float, *, block_s: float = BLOCK_S) -> Iterator[np.ndarray]:
+    """The VoicePrivacy B2 baseline alone (the benchmark's reference)."""
+    block = int(block_s * RATE) // HOP * HOP
+    for chunk in blockwise(chunks, lambda x: mcadams(x, alpha), block=block, margin=FRAME):
+        yield np.clip(chunk, -1.0, 1.0)
+
+
+# ------------------------------------------------------------------------ v4: modes and voices
+class Mode(enum.StrEnum):
+    """How strongly a witness's voice is disguised (the consent record names the one accepted)."""
+
+    LIGHT = "light"
+    STANDARD = "standard"
+    STRONG = "strong"
+
+
+DEFAULT_MODE = Mode.STANDARD
+
+
+@dataclass(frozen=True)
+class Strength:
+    """What a mode allows the key to draw, and how much of the speaker's own statistics go."""
+
+    f0_low: tuple[float, float]  # target mean F0 range (Hz), low register
+    f0_high: tuple[float, float]  # target mean F0 range (Hz), high register
+    f0_spread: tuple[float, float]  # target standard deviation of log F0
+    warp: tuple[float, float]  # |log| of the envelope's frequency warp, drawn in this range
+    tilt: tuple[float, float]  # target spectral tilt, dB per octave above 400 Hz
+    colour_db: float  # amplitude of the keyed envelope colouring
+    spread_pull: float  # 0: keep the speaker's per-band envelope spread; 1: the population's
+    output_step: bool  # normalise the long-term spectrum measured on the resynthesised signal too
+
+
+STRENGTHS: dict[Mode, Strength] = {
+    Mode.LIGHT: Strength(f0_low=(100.0, 125.0), f0_high=(180.0, 215.0), f0_spread=(0.12, 0.18),
+                         warp=(0.04, 0.08), tilt=(-8.0, -6.0), colour_db=2.0, spread_pull=0.0, output_step=False),
+    Mode.STANDARD: Strength(f0_low=(95.0, 130.0), f0_high=(180.0, 230.0), f0_spread=(0.10, 0.18),
+                            warp=(0.06, 0.12), tilt=(-9.0, -6.0), colour_db=3.0, spread_pull=0.5, output_step=True),
+    Mode.STRONG: Strength(f0_low=(90.0, 130.0), f0_high=(185.0, 240.0), f0_spread=(0.08, 0.18),
+                          warp=(0.08, 0.15), tilt=(-10.0, -5.0), colour_db=4.0, spread_pull=1.0, output_step=True),
+}
+
+
+@dataclass(frozen=True)
+class PseudoVoice:
+    """The target voice a key draws within a mode's ranges. Printable (``kuma voice disguise
+    --json``): it is derived from the secret and cannot give it back."""
+
+    f0_mean: float
+    f0_spread: float
+    warp: float
+    tilt: float
+    shape: tuple[float, ...]
+    spread_pull: float
+    output_step: bool
+
+    @classmethod
+    def draw(cls, key: VoiceKey, strength: Strength) -> PseudoVoice:
+        u = key.draws
+        up = u[0] >= 0.5
+        low, high = strength.f0_high if up else strength.f0_low
+        warp = np.exp((1 if up else -1) * (strength.warp[0] + (strength.warp[1] - strength.warp[0]) * u[2]))
+        return cls(f0_mean=low + (high - low) * u[1],
+                   f0_spread=strength.f0_spread[0] + (strength.f0_spread[1] - strength.f0_spread[0]) * u[3],
+                   warp=float(warp), tilt=strength.tilt[0] + (strength.tilt[1] - strength.tilt[0]) * u[4],
+                   shape=tuple(strength.colour_db * (2 * u[8 + k] - 1) / np.sqrt(k + 1) for k in range(ENVELOPE_TERMS)),
+                   spread_pull=strength.spread_pull, output_step=strength.output_step)
+
+    def describe(self) -> dict:
+        return {"f0_mean_hz": round(self.f0_mean, 1), "f0_spread": round(self.f0_spread, 3),
+                "formant_warp": round(self.warp, 3), "tilt_db_per_octave": round(self.tilt, 2),
+                "envelope_colour_db": [round(c, 2) for c in self.shape],
+                "spread_pull": self.spread_pull, "output_step": self.output_step}
+
+
+def pseudo_voice(key: VoiceKey, mode: Mode | str = DEFAULT_MODE) -> PseudoVoice:
+    return PseudoVoice.draw(key, STRENGTHS[Mode(mode)])
+
+
+POPULATION_SPREAD_DB = 6.0  # per-band standard deviation of a log envelope over loud frames, across voices
+
+
+def world_disguise(x: np.ndarray, target: PseudoVoice) -> np.ndarray:
+    """Source-filter disguise in the WORLD domain (same length out): F0 contour mapped to the
+    pseudo-speaker's register and range, the envelope's long-term mean replaced by the target's and
+    its frequency axis warped (formants move together, vowels stay apart), per-band spread pulled
+    toward the population's by ``spread_pull``; aperiodicity warped alike."""
+    x = np.asarray(x, dtype=np.float64)
+    if len(x) < FRAME or not np.any(np.abs(x) > 1e-6):
+        return x.astype(np.float32)
+    world = pyworld()
+    f0, times = world.dio(x, RATE, frame_period=WORLD_FRAME_MS, f0_floor=F0_FLOOR, f0_ceil=F0_CEIL, speed=DIO_SPEED)
+    f0 = world.stonemask(x, f0, times, RATE)
+    envelope = world.cheaptrick(x, f0, times, RATE, f0_floor=F0_FLOOR, fft_size=ANALYSIS_FFT)
+    aperiodicity = warp_envelope(_resample_bins(_aperiodicity(world, x, f0, times), SYNTHESIS_BINS), target.warp)
+    log_envelope = np.log(_resample_bins(envelope, SYNTHESIS_BINS) + 1e-16)
+    level = log_envelope.max(axis=1)
+    loud = level >= np.quantile(level, 0.3)
+    log_envelope = replace_quiet_frames(_map_envelope(log_envelope, loud, target), target)
+    y = world.synthesize(normalize_f0(f0, target), np.ascontiguousarray(np.exp(log_envelope)),
+                         np.ascontiguousarray(np.clip(aperiodicity, 0.0, 1.0)), RATE, WORLD_FRAME_MS)
+    y = np.pad(y[:len(x)], (0, max(0, len(x) - len(y))))
+    if target.output_step:
+        y = normalize_output_spectrum(y, target, spread_pull=target.spread_pull)
+    rms_in, rms_out = np.sqrt(np.mean(x * x)), np.sqrt(np.mean(y * y))
+    if rms_out > 0:
+        y = y * (rms_in / rms_out)
+    return y.astype(np.float32)
+
+
+def _map_envelope(log_envelope: np.ndarray, loud: np.ndarray, target: PseudoVoice) -> np.ndarray:
+    reference = loud if loud.sum() >= 10 else np.ones(len(log_envelope), dtype=bool)
+    mean = log_envelope[reference].mean(axis=0)
+    deviation = _cap_outliers(log_envelope - mean, reference)
+    if target.spread_pull:
+        spread = np.maximum(deviation[reference].std(axis=0), 1e-3)
+        deviation = deviation * np.clip(POPULATION_SPREAD_DB * DB / spread, *SPREAD_GAIN_RANGE) ** target.spread_pull
+    deviation = warp_envelope(deviation, target.warp)
+    warped_mean = warp_envelope(mean[None], target.warp)[0]
+    correction = _bounded_correction(target_envelope(target, log_envelope.shape[1]) - warped_mean)
+    return warped_mean + correction + deviation
+
+
+def disguise_stream(chunks: Iterable[np.ndarray], key: VoiceKey, mode: Mode | str = DEFAULT_MODE, *,
+                    block_s: float = BLOCK_S) -> Iterator[np.ndarray]:
+    """Disguise a 16 kHz mono stream with ``key``'s pseudo-voice in ``mode`` (same length out).
+    What the pipeline's renditions and ``kuma voice disguise`` both run."""
+    target = pseudo_voice(key, mode)
+    block = int(block_s * RATE) // HOP * HOP
+    for chunk in blockwise(chunks, lambda x: world_disguise(x, target), block=block,
+                           margin=RATE // 2, fade=RATE // 50):
+        yield np.clip(chunk, -1.0, 1.0)
+
+
+def disguise(x: np.ndarray, key: VoiceKey, mode: Mode | str = DEFAULT_MODE) -> np.ndarray:
     """Whole-array convenience wrapper over :func:`disguise_stream`."""
-    parts = list(disguise_stream([np.asarray(x, dtype=np.float32)], key, source=source))
+    parts = list(disguise_stream([np.asarray(x, dtype=np.float32)], key, mode))
     return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
 
 
