@@ -67,6 +67,7 @@ class ConsentOut(BaseModel):
     online: bool
     identity: str
     voice: str
+    voice_mode: str = Field(description="How strongly the voice is disguised: light, standard or strong.")
     withdrawn_at: datetime | None = None
 
 

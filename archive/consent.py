@@ -39,7 +39,9 @@ from archive.models import (
 )
 
 # Bump when the anonymization itself changes so that every rendition is reviewed again.
-ANONYMIZATION_VERSION = 3  # 2: output-spectrum normalisation; 3: envelope covariance whitened, wider output spread
+# 2: output-spectrum normalisation; 3: envelope covariance whitened, wider output spread;
+# 4: source-filter disguise with modes (light/standard/strong), keeps words
+ANONYMIZATION_VERSION = 4
 
 ANONYMOUS_LABEL = "témoin anonyme"
 
@@ -163,7 +165,7 @@ def rendition_fingerprint(testimony: Testimony, transcript: Transcript | None) -
     consent = testimony.consent
     payload = {
         "v": ANONYMIZATION_VERSION,
-        "consent": consent and [consent.version, consent.identity, consent.voice],
+        "consent": consent and [consent.version, consent.identity, consent.voice, consent.voice_mode],
         "transcript": transcript and transcript.id,
         "terms": sorted([t.term, t.kind, t.ignored] for t in testimony.sensitive_terms),
         "muted": testimony.muted_spans,

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from archive import audit
 from archive.errors import InputError, NotFound
-from archive.models import ConsentRecord, Identity, StageState, StageStatus, Testimony, VoiceForm
+from archive.models import ConsentRecord, Identity, StageState, StageStatus, Testimony, VoiceForm, VoiceMode
 
 PUBLIC_ID_FORMAT = "T-{:06d}"
 
@@ -25,7 +25,8 @@ def get(session: Session, public_id: str) -> Testimony:
 
 
 def consent_fields() -> tuple[str, ...]:
-    return ("archive", "advocacy", "broadcast", "online", "identity", "voice", "collected_by", "method", "note")
+    return ("archive", "advocacy", "broadcast", "online", "identity", "voice", "voice_mode", "collected_by", "method",
+            "note")
 
 
 def add_consent(session: Session, testimony: Testimony, actor: str, **changes) -> ConsentRecord:
@@ -37,6 +38,8 @@ def add_consent(session: Session, testimony: Testimony, actor: str, **changes) -
         _check_enum(Identity, changes["identity"], "identity")
     if "voice" in changes:
         _check_enum(VoiceForm, changes["voice"], "voice")
+    if "voice_mode" in changes:
+        _check_enum(VoiceMode, changes["voice_mode"], "voice_mode")
     previous = testimony.consent
     values = {name: getattr(previous, name) for name in consent_fields()} if previous else {}
     if previous and previous.withdrawn_at and "withdrawn_at" not in changes:

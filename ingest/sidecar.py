@@ -12,7 +12,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from archive.errors import InputError, MetadataError
-from archive.models import Identity, VoiceForm
+from archive.models import Identity, VoiceForm, VoiceMode
 from archive.timecode import parse_timecode
 
 SIDECAR_SUFFIXES = (".yaml", ".yml", ".json")
@@ -38,6 +38,7 @@ class IntakeConsent(BaseModel):
     online: bool = False
     identity: Identity = Identity.ANONYMOUS
     voice: VoiceForm = VoiceForm.DISGUISE
+    voice_mode: VoiceMode = VoiceMode.STANDARD  # how strongly the voice is disguised (light, standard, strong)
     collected_by: str | None = None
     method: str | None = None
 
@@ -184,7 +185,8 @@ def describe(exc: ValidationError) -> str:
         if error["type"] == "extra_forbidden":
             message = "champ inconnu"
         elif error["type"] == "enum":
-            message = f"valeur inconnue {error.get('input')!r} (attendu : {error['ctx']['expected']})"
+            expected = error["ctx"]["expected"].replace(" or ", " ou ")
+            message = f"valeur inconnue {error.get('input')!r} (attendu : {expected})"
         elif error["type"].startswith("bool"):
             message = f"oui/non attendu (true/false), reçu {error.get('input')!r}"
         parts.append(f"champ « {where} » : {message}")

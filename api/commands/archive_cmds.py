@@ -186,9 +186,9 @@ def consent_record(record) -> dict[str, Any]:
     return {
         "version": record.version, "archive": record.archive, "advocacy": record.advocacy,
         "broadcast": record.broadcast, "online": record.online, "identity": record.identity,
-        "voice": record.voice, "withdrawn_at": record.withdrawn_at, "collected_by": record.collected_by,
-        "method": record.method, "recorded_by": record.recorded_by, "recorded_at": record.recorded_at,
-        "note": record.note,
+        "voice": record.voice, "voice_mode": record.voice_mode, "withdrawn_at": record.withdrawn_at,
+        "collected_by": record.collected_by, "method": record.method, "recorded_by": record.recorded_by,
+        "recorded_at": record.recorded_at, "note": record.note,
     }
 
 
@@ -233,6 +233,9 @@ def consent_set(
     online: str | None = typer.Option(None, help="oui/non : publication sur internet."),
     identity: str | None = typer.Option(None, help="anonymous / pseudonym / named."),
     voice: str | None = typer.Option(None, help="disguise / original."),
+    voice_mode: str | None = typer.Option(None, "--voice-mode",
+                                          help="light / standard / strong : force du déguisement de la voix "
+                                               "(kuma voice modes) ; la version anonymisée repasse en relecture."),
     collected_by: str | None = typer.Option(None, help="Qui a recueilli le consentement."),
     method: str | None = typer.Option(None, help="Comment (oral enregistré, écrit…)."),
     note: str | None = typer.Option(None, help="Remarque."),
@@ -241,7 +244,8 @@ def consent_set(
     changes = {k: v for k, v in {
         "archive": _flag(archive_, "archive"), "advocacy": _flag(advocacy, "advocacy"),
         "broadcast": _flag(broadcast, "broadcast"), "online": _flag(online, "online"),
-        "identity": identity, "voice": voice, "collected_by": collected_by, "method": method, "note": note,
+        "identity": identity, "voice": voice, "voice_mode": voice_mode, "collected_by": collected_by,
+        "method": method, "note": note,
     }.items() if v is not None}
     if not changes:
         raise InputError("rien à changer : indiquez au moins une option (--broadcast oui, --online non…)")

@@ -15,6 +15,7 @@ from archive.models.testimony import (
     Testimony,
     Theme,
     VoiceForm,
+    VoiceMode,
     testimony_themes,
 )
 from archive.models.transcript import Segment, ThemeSuggestion, Transcript, TranscriptSource, Word
@@ -28,5 +29,5 @@ from archive.models.access import ApiKey, Role, SearchAccess, SearchSegment
 __all__ = [
     "ApiKey", "AuditEvent", "Base", "ConsentRecord", "Episode", "EpisodeTestimony", "Identity", "MediaAsset",
     "MediaKind", "RadioStation", "Rendition", "ReviewStatus", "Role", "SearchAccess", "SearchSegment", "Segment", "SensitiveTerm", "StageState", "StageStatus",
-    "Testimony", "Theme", "ThemeSuggestion", "Transcript", "TranscriptSource", "VoiceForm", "Word", "testimony_themes", "utcnow",
+    "Testimony", "Theme", "ThemeSuggestion", "Transcript", "TranscriptSource", "VoiceForm", "VoiceMode", "Word", "testimony_themes", "utcnow",
 ]

@@ -21,6 +21,15 @@ class VoiceForm(enum.StrEnum):
     ORIGINAL = "original"
 
 
+class VoiceMode(enum.StrEnum):
+    """How strongly the voice is disguised, as the witness accepted it (the values of
+    ``studio.voice.Mode``: the archive cannot import studio, a test keeps the two equal)."""
+
+    LIGHT = "light"
+    STANDARD = "standard"
+    STRONG = "strong"
+
+
 class MediaKind(enum.StrEnum):
     ORIGINAL = "original"
     WORKING = "working"
@@ -133,6 +142,8 @@ class ConsentRecord(Base):
     online: Mapped[bool] = mapped_column(default=False)
     identity: Mapped[str] = mapped_column(String(16), default=Identity.ANONYMOUS)
     voice: Mapped[str] = mapped_column(String(16), default=VoiceForm.DISGUISE)
+    voice_mode: Mapped[str] = mapped_column(String(16), default=VoiceMode.STANDARD,
+                                            server_default=VoiceMode.STANDARD.value)
     withdrawn_at: Mapped[datetime | None]
     collected_by: Mapped[str | None] = mapped_column(String(128))
     method: Mapped[str | None] = mapped_column(String(64))

@@ -96,7 +96,9 @@ def test_advocates_only_ever_get_redacted_text(client, keys, indexed, new_versio
     assert detail.json()["text_form"] == "redacted" and detail.json()["restricted"] is None
     for secret in ("Moussa", "Diarra", "Kayes", "76 12"):
         assert secret not in detail.text
-    assert "Moussa" in client.get(f"/api/testimonies/{public_id}", headers=admin).text
+    admin_view = client.get(f"/api/testimonies/{public_id}", headers=admin)
+    assert "Moussa" in admin_view.text
+    assert admin_view.json()["restricted"]["consent"]["voice_mode"] == "standard"
 
 
 def test_a_human_correction_replaces_the_asr_text(client, keys, indexed, new_version):

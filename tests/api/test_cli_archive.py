@@ -53,12 +53,18 @@ def test_consent_set_show_and_withdraw(cli, make_audio):
     assert shown["decisions"]["broadcast"]["allowed"] is False  # no approved rendition yet
     code, _, err = cli("consent", "set", "T-000001", "--voice", "robot")
     assert code == 2 and "voice" in err
+    assert shown["history"][0]["voice_mode"] == "standard"
+    code, out, _ = cli("consent", "set", "T-000001", "--voice-mode", "strong")
+    assert code == 0 and "version 2" in out
+    assert json.loads(cli("consent", "show", "T-000001", "--json")[1])["history"][1]["voice_mode"] == "strong"
+    code, _, err = cli("consent", "set", "T-000001", "--voice-mode", "fort")
+    assert code == 2 and "voice_mode" in err and "light, standard, strong" in err
     code, _, err = cli("consent", "set", "T-000001", "--online", "peut-être")
     assert code == 2 and "oui/non" in err
     code, out, _ = cli("consent", "withdraw", "T-000001")
     assert code == 0 and "retiré" in out
     shown = json.loads(cli("consent", "show", "T-000001", "--json")[1])
-    assert len(shown["history"]) == 2
+    assert len(shown["history"]) == 3
     assert not any(d["allowed"] for d in shown["decisions"].values())
 
 

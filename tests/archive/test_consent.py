@@ -4,9 +4,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from archive.consent import ANONYMOUS_LABEL, Use, decide, rule
-from archive.errors import ConsentRefused, ReviewRequired
-from archive.models import Identity, SensitiveTerm, VoiceForm
+from archive.consent import ANONYMOUS_LABEL, Use, decide, preferred_transcript, rendition_fingerprint, rule
+from archive.errors import ConsentRefused, InputError, ReviewRequired
+from archive.models import Identity, SensitiveTerm, VoiceForm, VoiceMode
 from archive.testimonies import add_consent, get, withdraw
 
 EXPOSING = [Use.ADVOCACY, Use.BROADCAST, Use.ONLINE]
@@ -14,7 +14,7 @@ EXPOSING = [Use.ADVOCACY, Use.BROADCAST, Use.ONLINE]
 
 def consent(**values):
     base = dict(version=1, archive=True, advocacy=False, broadcast=False, online=False,
-                identity="anonymous", voice="disguise", withdrawn_at=None)
+                identity="anonymous", voice="disguise", voice_mode="standard", withdrawn_at=None)
     return SimpleNamespace(**{**base, **values})
 
 
@@ -122,6 +122,43 @@ def test_consent_change_invalidates_rendition_too(archive, seed_testimony):
         testimony = get(session, public_id)
         add_consent(session, testimony, "test", voice="original")
         assert not decide(testimony, Use.BROADCAST).allowed
+
+
+def test_a_new_voice_mode_sends_the_rendition_back_to_review(archive, seed_testimony):
+    public_id = seed_testimony()
+    with archive.session() as session:
+        testimony = get(session, public_id)
+        assert testimony.consent.voice_mode == "standard" and decide(testimony, Use.BROADCAST).allowed
+        before = rendition_fingerprint(testimony, preferred_transcript(session, testimony.id))
+        add_consent(session, testimony, "test", voice_mode="strong")
+        assert testimony.consent.voice_mode == "strong"
+        assert rendition_fingerprint(testimony, preferred_transcript(session, testimony.id)) != before
+        refused = decide(testimony, Use.BROADCAST)
+        assert not refused.allowed and refused.awaiting_review
+
+
+def test_the_fingerprint_names_the_voice_mode():
+    """Not only through the consent version: the mode itself is an input of the rendition."""
+    def fingerprint(mode):
+        record = consent(voice_mode=mode)
+        return rendition_fingerprint(SimpleNamespace(consent=record, sensitive_terms=[], muted_spans=[],
+                                                     pseudonym=None), None)
+
+    assert len({fingerprint(mode) for mode in ("light", "standard", "strong")}) == 3
+
+
+def test_an_unknown_voice_mode_is_refused(archive, seed_testimony):
+    public_id = seed_testimony()
+    with archive.session() as session:
+        with pytest.raises(InputError, match="voice_mode"):
+            add_consent(session, get(session, public_id), "test", voice_mode="robot")
+
+
+def test_the_archive_knows_the_same_modes_as_the_disguise():
+    from studio import voice
+
+    assert [m.value for m in VoiceMode] == [m.value for m in voice.Mode]
+    assert VoiceMode.STANDARD.value == voice.DEFAULT_MODE.value
 
 
 def test_withdrawal_is_a_new_version_and_final(archive, seed_testimony):

@@ -51,3 +51,25 @@ def test_downgrade_to_base_and_back(sqlite_settings):
     command.upgrade(config, "head")
     assert "testimonies" in inspect(opened.engine).get_table_names()
     opened.dispose()
+
+
+def test_0009_gives_existing_consent_records_the_standard_voice_mode(sqlite_settings):
+    """An archive at 0008 with a consent record and a rendition, upgraded: the witness's earlier
+    consent reads as the standard mode, the old rendition has no intelligibility measure."""
+    opened = Archive(sqlite_settings)
+    config = alembic_config(opened.settings.db_url)
+    command.downgrade(config, "0008")
+    with opened.engine.begin() as conn:
+        conn.execute(text("INSERT INTO testimonies (id, public_id, internal_key, source_sha256, source_name, "
+                          "duration, muted_spans, created_at) VALUES (1, 'T-000001', 'k', 'sha', 'a.wav', 1.0, "
+                          "'[]', '2026-01-01')"))
+        conn.execute(text("INSERT INTO consent_records (testimony_id, version, archive, advocacy, broadcast, online, "
+                          "identity, voice, recorded_by, recorded_at) VALUES (1, 1, 1, 0, 1, 0, 'anonymous', "
+                          "'disguise', 'office', '2026-01-01')"))
+        conn.execute(text("INSERT INTO renditions (testimony_id, status, fingerprint, redacted_segments, redactions, "
+                          "created_at) VALUES (1, 'approved', 'f', '[]', '[]', '2026-01-01')"))
+    command.upgrade(config, "head")
+    with opened.engine.connect() as conn:
+        assert conn.execute(text("SELECT voice_mode FROM consent_records")).scalar() == "standard"
+        assert conn.execute(text("SELECT intelligibility FROM renditions")).scalar() is None
+    opened.dispose()

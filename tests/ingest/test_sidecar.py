@@ -17,6 +17,7 @@ def test_json_sidecar(tmp_path):
     ("language: [unclosed", "syntaxe invalide"),
     ("- a\n- b\n", "clé: valeur"),
     ("consent: {identity: famous}", "consent.identity"),
+    ("consent: {voice_mode: fort}", "consent.voice_mode » : valeur inconnue 'fort' (attendu : 'light', 'standard' ou 'strong')"),
     ("sensitive_terms: [{term: X, kind: planet}]", "type inconnu"),
     ("muted: [[5, 2]]", "la fin doit suivre le début"),
     ("muted: [['aa', 2]]", "timecode invalide"),
@@ -41,3 +42,11 @@ def test_empty_sidecar_is_empty_metadata(tmp_path):
     path = tmp_path / "e.yml"
     path.write_text("")
     assert load_metadata(path).consent is None
+
+
+def test_voice_mode_is_read_from_the_consent_and_defaults_to_standard(tmp_path):
+    path = tmp_path / "v.yaml"
+    path.write_text("consent: {archive: true, voice_mode: strong}")
+    assert load_metadata(path).consent.voice_mode == "strong"
+    path.write_text("consent: {archive: true}")
+    assert load_metadata(path).consent.voice_mode == "standard"
