@@ -304,6 +304,11 @@ def _resampled(blocks: Iterable[tuple[int, np.ndarray]], rate: int) -> Iterator[
         yield stream.resample_chunk(np.zeros(0, np.float32), last=True)
 
 
+def resample(chunks: Iterable[np.ndarray], source_rate: int, rate: int) -> Iterator[np.ndarray]:
+    """float32 mono chunks at ``source_rate`` resampled to ``rate`` (soxr, streaming; unchanged when equal)."""
+    return _resampled(((source_rate, chunk) for chunk in chunks), rate)
+
+
 def _resampler(source_rate: int, rate: int) -> soxr.ResampleStream | None:
     """soxr's high-quality streaming resampler (steep anti-alias filter); None when no resampling is needed."""
     return None if source_rate == rate else soxr.ResampleStream(source_rate, rate, 1, dtype="float32", quality="HQ")

@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     # --- anonymization (issue 4) ---
     bleep_padding_ms: int = Field(default=200, description="Padding around a bleeped word, on each side, in milliseconds.")
     bleep_mode: Literal["silence", "tone"] = Field(default="tone", description="Replace spoken personal data with silence or a tone.")
+    voice_max_wer: float = Field(default=0.15, ge=0, description="Intelligibility gate: a disguised rendition whose re-transcription's word error rate against the testimony's transcript (bleeped words left out) is above this is flagged, and approving it needs --accept-unintelligible.")
 
     # --- studio (issue 5) ---
     programme_title: str = Field(default="Démystification du mieux-être ailleurs", description="Programme name used in episodes and feeds.")

@@ -1,9 +1,12 @@
 """The anonymize stage and the review gate.
 
 ``anonymize(archive, public_id)`` builds a pending :class:`Rendition` from the testimony's current
-inputs: the redacted transcript (transcripts/redact.py) and the audio — disguised (studio/voice.py)
-unless consent says ``voice: original`` — with every spoken redaction and every intake muted span
-replaced by silence or a tone (studio/bleep.py). Idempotent: if the latest rendition was made
+inputs: the redacted transcript (transcripts/redact.py) and the audio — disguised in the consent's
+voice mode (studio/disguise.py, the code ``kuma voice disguise`` runs) unless consent says
+``voice: original`` — with every spoken redaction and every intake muted span replaced by silence
+or a tone (studio/bleep.py). A disguised rendition is then re-transcribed and its word error rate
+stored (studio/intelligibility.py): above ``KUMA_VOICE_MAX_WER``, or not measurable, it is flagged
+and approval needs ``accept_unintelligible``. Idempotent: if the latest rendition was made
 from the same inputs (``rendition_fingerprint``) nothing is done. A testimony without a transcript
 is not anonymized (spoken names could not be located): it waits for its transcript.
 
@@ -44,10 +47,10 @@ from archive.models import (
     utcnow,
 )
 from archive.search import index_testimony
-from archive.secrets import secret_key
 from archive.testimonies import get, set_stage
 from archive.timecode import format_timecode
-from studio import bleep, voice
+from studio import bleep, disguise, intelligibility, voice
+from transcripts.engine import Engine
 from transcripts.phonetic import phonetic
 from transcripts.redact import TERM_KINDS as TERM_PLACEHOLDER_KINDS
 from transcripts.redact import RedactedTranscript, Redactor, Term, redact_segments
@@ -56,7 +59,7 @@ from transcripts.versions import STAGE as TRANSCRIBE_STAGE
 STAGE = "anonymize"
 REVIEW_STAGE = "review"
 WAITING_TRANSCRIPT = "en attente de transcription (les noms prononcés ne peuvent pas être situés sans elle)"
-CHUNK_S = 10.0
+CHUNK_S = disguise.CHUNK_S
 LISTENING_FORMATS = ("wav", "flac", "mp3", "ogg", "opus")
 
 
@@ -73,7 +76,7 @@ Progress = Callable[[float, float], None]  # (seconds done, total seconds)
 
 
 def voice_key(archive: Archive, testimony: Testimony) -> voice.VoiceKey:
-    return voice.VoiceKey.derive(secret_key(archive.settings), testimony.internal_key)
+    return disguise.key_for(archive.settings, testimony.internal_key)
 
 
 def redactor_for(testimony: Testimony, identity: str | None) -> Redactor:
@@ -81,17 +84,21 @@ def redactor_for(testimony: Testimony, identity: str | None) -> Redactor:
     return Redactor(terms, identity=identity or Identity.ANONYMOUS, pseudonym=testimony.pseudonym)
 
 
-def anonymize(archive: Archive, public_id: str, *, actor: str = "kuma", progress: Progress | None = None) -> AnonymizeResult:
-    """Run the stage for one testimony; errors become a ``failed`` result recorded in its stage status."""
+def anonymize(archive: Archive, public_id: str, *, actor: str = "kuma", progress: Progress | None = None,
+              engine: Engine | None = None) -> AnonymizeResult:
+    """Run the stage for one testimony; errors become a ``failed`` result recorded in its stage status.
+    ``engine``: the transcription engine of the intelligibility gate (pass one over a batch: it
+    keeps the model loaded)."""
     try:
-        return _anonymize(archive, public_id, actor, progress)
+        return _anonymize(archive, public_id, actor, progress, engine or Engine(archive.settings))
     except KumaError as exc:
         with archive.session() as session:
             set_stage(session, get(session, public_id), STAGE, StageState.FAILED, str(exc))
         return AnonymizeResult(public_id, "failed", str(exc))
 
 
-def _anonymize(archive: Archive, public_id: str, actor: str, progress: Progress | None) -> AnonymizeResult:
+def _anonymize(archive: Archive, public_id: str, actor: str, progress: Progress | None,
+               engine: Engine) -> AnonymizeResult:
     with archive.session() as session:
         testimony = get(session, public_id)
         decision = decide(testimony, Use.PROCESS)
@@ -118,11 +125,19 @@ def _anonymize(archive: Archive, public_id: str, actor: str, progress: Progress 
         source = archive.store.path(working.sha256)
         disguised = decision.voice != VoiceForm.ORIGINAL
         key = voice_key(archive, testimony) if disguised else None
+        mode = testimony.consent.voice_mode
         duration = testimony.duration or working.duration or 0.0
         transcript_id = transcript.id
+        reference = intelligibility.reference_words(transcript.segments)
+        language = transcript.language or testimony.language
 
     spans = bleep.padded(redacted.spans + muted, archive.settings.bleep_padding_ms / 1000, duration or None)
-    stored = _render_audio(archive, source, key, spans, duration, progress)
+    stored = _render_audio(archive, source, key, mode, spans, duration, progress)
+    heard = intelligibility.ORIGINAL
+    if disguised:
+        audio = decode(archive.store.path(stored.sha256), rate=voice.RATE)
+        heard = intelligibility.measure(archive.settings, engine, audio, reference, language, spans)
+        flags += _gate_flags(heard, archive.settings.voice_max_wer, duration, len(flags) + 1)
 
     with archive.session() as session:
         testimony = get(session, public_id)
@@ -138,15 +153,22 @@ def _anonymize(archive: Archive, public_id: str, actor: str, progress: Progress 
             for i, (s, e) in enumerate(muted)]
         rendition = Rendition(testimony=testimony, audio=asset, transcript_id=transcript_id,
                               status=ReviewStatus.PENDING, fingerprint=fingerprint,
-                              redacted_segments=redacted.segments, redactions=redactions, flags=flags)
+                              redacted_segments=redacted.segments, redactions=redactions, flags=flags,
+                              intelligibility=heard)
         session.add_all([asset, rendition])
         set_stage(session, testimony, STAGE, StageState.DONE, fingerprint=fingerprint)
         set_stage(session, testimony, REVIEW_STAGE, StageState.NEEDS_HUMAN, "relecture humaine requise")
         audit.record(session, actor, "rendition.create", testimony=testimony, redactions=len(redactions),
-                     flags=len(flags), disguised=disguised)
+                     flags=len(flags), disguised=disguised, voice_mode=mode if disguised else None,
+                     wer=heard.get("wer"))
         session.flush()
         index_testimony(session, testimony)
         return AnonymizeResult(public_id, "created", rendition_id=rendition.id, redactions=len(redactions))
+
+
+def _gate_flags(heard: dict, max_wer: float, duration: float, n: int) -> list[dict]:
+    problem = intelligibility.problem(heard, max_wer)
+    return [intelligibility.flag(problem, duration, n, heard.get("wer"))] if problem else []
 
 
 LOW_CONFIDENCE_REASON = "passage mal reconnu (transcription peu sûre) : réécouter, un nom a pu échapper"
@@ -204,15 +226,16 @@ def _latest(session: Session, testimony: Testimony) -> Rendition | None:
                            .order_by(Rendition.id.desc()).limit(1)).first()
 
 
-def _render_audio(archive: Archive, source: Path, key: voice.VoiceKey | None, spans, duration: float,
+def _render_audio(archive: Archive, source: Path, key: voice.VoiceKey | None, mode: str, spans, duration: float,
                   progress: Progress | None):
     """Working copy → (disguise) → bleeps → FLAC in the store, streaming with bounded memory."""
     store = archive.store
     temp = store.temp_path(".flac")
     try:
-        chunks = iter_decode(source, rate=voice.RATE, frame_size=int(CHUNK_S * voice.RATE))
-        if key is not None:
-            chunks = voice.disguise_stream(chunks, key)
+        if key is None:
+            chunks = iter_decode(source, rate=voice.RATE, frame_size=int(CHUNK_S * voice.RATE))
+        else:
+            chunks = disguise.disguised_chunks(source, key, mode)
         chunks = bleep.bleep_stream(chunks, spans, rate=voice.RATE, mode=archive.settings.bleep_mode)
         done = 0
         with Encoder(temp, rate=voice.RATE, fmt="flac") as encoder:
@@ -290,9 +313,12 @@ def current_or_raise(testimony: Testimony) -> Rendition:
     return rendition
 
 
-def approve(archive: Archive, session: Session, testimony: Testimony, actor: str) -> Rendition:
+def approve(archive: Archive, session: Session, testimony: Testimony, actor: str, *,
+            accept_unintelligible: bool = False) -> Rendition:
     """Approve the current rendition; only one whose audio exists can be approved (it is what airs,
-    and the reviewer must have been able to hear it: ``kuma review audio``)."""
+    and the reviewer must have been able to hear it: ``kuma review audio``). A disguised rendition
+    that failed the intelligibility gate, or could not be measured, needs ``accept_unintelligible``
+    (recorded in the audit log)."""
     rendition = current_or_raise(testimony)
     problem = transcript_problem(testimony)
     if problem:
@@ -302,11 +328,17 @@ def approve(archive: Archive, session: Session, testimony: Testimony, actor: str
         raise ReviewRequired(f"{testimony.public_id} : la version anonymisée n'a pas d'audio à écouter "
                              f"(relancez « kuma anonymize {testimony.public_id} »)")
     if rendition.status != ReviewStatus.APPROVED:
+        unintelligible = intelligibility.problem(rendition.intelligibility, archive.settings.voice_max_wer)
+        if unintelligible and not accept_unintelligible:
+            raise ReviewRequired(f"{testimony.public_id} : {unintelligible}. Écoutez la version entière (kuma review "
+                                 f"audio {testimony.public_id} --out FICHIER) ; pour l'approuver quand même : "
+                                 f"kuma review approve {testimony.public_id} --accept-unintelligible")
         rendition.status = ReviewStatus.APPROVED
         rendition.approved_by = actor
         rendition.approved_at = utcnow()
         set_stage(session, testimony, REVIEW_STAGE, StageState.DONE, fingerprint=rendition.fingerprint)
-        audit.record(session, actor, "rendition.approve", testimony=testimony, rendition=rendition.id)
+        accepted = {"accept_unintelligible": True, "intelligibility": unintelligible} if unintelligible else {}
+        audit.record(session, actor, "rendition.approve", testimony=testimony, rendition=rendition.id, **accepted)
         session.flush()
         index_testimony(session, testimony)
     return rendition

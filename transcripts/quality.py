@@ -3,12 +3,14 @@
 Both sides are folded the same way before counting: case, punctuation, apostrophes and hyphens
 ("l'aventure", "soixante-seize") and written numbers, spelled out in the transcript's language
 ("2019" → "deux mille dix-neuf"), so that a recognizer is not charged for writing digits where the
-script has words.
+script has words. ``masked_error_rate`` counts errors on some reference words only (the intelligibility
+gate leaves bleeped words out, studio/intelligibility.py) while aligning all of them.
 """
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import jiwer
@@ -51,11 +53,33 @@ class ErrorRate:
 
 
 def word_error_rate(reference: str, hypothesis: str, language: str | None = "fr") -> ErrorRate:
-    ref, hyp = normalize(reference, language), normalize(hypothesis, language)
+    return masked_error_rate([(reference, True)], [(hypothesis, True)], language)
+
+
+def masked_error_rate(reference: Sequence[tuple[str, bool]], hypothesis: Sequence[tuple[str, bool]],
+                      language: str | None = "fr") -> ErrorRate:
+    """Word error rate over the reference words marked True. Every word takes part in the alignment,
+    so that the words around an unmarked one (a bleeped name) pair up as they were said; an error
+    counts only on a marked reference word, or for an inserted hypothesis word that is marked."""
+    ref, hyp = _tokens(reference, language), _tokens(hypothesis, language)
+    counted = sum(mark for _, mark in ref)
     if not ref:
-        return ErrorRate(0.0 if not hyp else 1.0, 0, 0, 0, len(hyp.split()))
-    out = jiwer.process_words(ref, hyp or "")
-    return ErrorRate(out.wer, len(ref.split()), out.substitutions, out.deletions, out.insertions)
+        inserted = sum(mark for _, mark in hyp)
+        return ErrorRate(0.0 if not inserted else 1.0, 0, 0, 0, inserted)
+    errors = {"substitute": 0, "delete": 0, "insert": 0}
+    for chunk in jiwer.process_words(" ".join(t for t, _ in ref), " ".join(t for t, _ in hyp)).alignments[0]:
+        if chunk.type in ("substitute", "delete"):
+            errors[chunk.type] += sum(mark for _, mark in ref[chunk.ref_start_idx:chunk.ref_end_idx])
+        elif chunk.type == "insert":
+            errors["insert"] += sum(mark for _, mark in hyp[chunk.hyp_start_idx:chunk.hyp_end_idx])
+    total = sum(errors.values())
+    wer = total / counted if counted else float(bool(total))
+    return ErrorRate(wer, counted, errors["substitute"], errors["delete"], errors["insert"])
+
+
+def _tokens(words: Sequence[tuple[str, bool]], language: str | None) -> list[tuple[str, bool]]:
+    """Normalised tokens, each with its word's mark."""
+    return [(token, mark) for text, mark in words for token in normalize(text, language).split()]
 
 
 @dataclass(frozen=True)

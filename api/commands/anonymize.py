@@ -14,7 +14,9 @@ from archive.errors import InputError, StageError
 from archive.testimonies import get
 from archive.timecode import format_timecode
 from studio import anonymize as stage
+from studio import intelligibility
 from transcripts import formats
+from transcripts.engine import Engine
 
 review_app = typer.Typer(help="Relire, corriger et approuver les versions anonymisées.", no_args_is_help=True)
 
@@ -49,7 +51,7 @@ def anonymize(
 
 
 def _run(archive, public_ids: list[str], actor: str) -> list[stage.AnonymizeResult]:
-    results = []
+    results, engine = [], Engine(archive.settings)  # one engine: the gate's model loads once per batch
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f} %"),
                   TimeRemainingColumn(), console=console, transient=True) as progress:
         for public_id in public_ids:
@@ -58,7 +60,7 @@ def _run(archive, public_ids: list[str], actor: str) -> list[stage.AnonymizeResu
             def advance(done: float, total: float, task=task) -> None:
                 progress.update(task, completed=done, total=total or None)
 
-            result = stage.anonymize(archive, public_id, actor=actor, progress=advance)
+            result = stage.anonymize(archive, public_id, actor=actor, progress=advance, engine=engine)
             progress.remove_task(task)
             detail = f" ({result.redactions} passage(s) masqué(s))" if result.status in ("created", "unchanged") else ""
             reason = f" : {result.reason}" if result.reason else ""
@@ -106,13 +108,15 @@ def review_show(
         audio_path = None
         if not no_audio:
             audio_path = stage.write_review_audio(archive, rendition, audio or Path(f"relecture-{testimony.public_id}.ogg"))
+        gate = intelligibility_of(rendition, archive.settings.voice_max_wer)
         if as_json:
             emit_json({"testimony": testimony.public_id, "status": rendition.status, "data": items,
-                       "count": len(items), "flags": flags, "flag_count": len(flags),
+                       "count": len(items), "flags": flags, "flag_count": len(flags), "intelligibility": gate,
                        "audio": str(audio_path) if audio_path else None})
             return
         print_review(testimony.public_id, rendition.status, items)
         print_flags(flags)
+        print_intelligibility(gate)
         if audio_path:
             console.print(f"Extraits à écouter : {audio_path} (version entière : « kuma review audio "
                           f"{testimony.public_id} --out FICHIER »)", soft_wrap=True)
@@ -131,7 +135,20 @@ def print_review(public_id: str, status: str, items: list[dict], out=None) -> No
 
 
 FLAG_LABELS = {"term": "terme proche", "proper-noun": "nom propre ?", "low-confidence": "transcription peu sûre",
-               "unheard-term": "terme non trouvé"}
+               "unheard-term": "terme non trouvé", intelligibility.SOURCE: "intelligibilité"}
+
+
+def intelligibility_of(rendition, max_wer: float) -> dict:
+    """The gate's stored result, its one-line summary, and why approval needs --accept-unintelligible."""
+    return {**(rendition.intelligibility or {}), "max_wer": max_wer,
+            "summary": intelligibility.describe(rendition.intelligibility, max_wer),
+            "problem": intelligibility.problem(rendition.intelligibility, max_wer)}
+
+
+def print_intelligibility(gate: dict, out=None) -> None:
+    out = out or console
+    mark = "[yellow]à accepter (--accept-unintelligible)[/]" if gate["problem"] else "[green]ok[/]"
+    out.print(f"Intelligibilité de la voix : {escape(gate['summary'])} — {mark}", soft_wrap=True)
 
 
 def print_flags(flags: list[dict], out=None) -> None:
@@ -204,12 +221,19 @@ def _change_terms(public_id: str, run: bool, change) -> None:
 
 
 @review_app.command("approve")
-def review_approve(public_id: str = typer.Argument(..., help="Identifiant du témoignage.")) -> None:
+def review_approve(
+    public_id: str = typer.Argument(..., help="Identifiant du témoignage."),
+    accept_unintelligible: bool = typer.Option(
+        False, "--accept-unintelligible",
+        help="Approuver une voix déguisée jugée peu intelligible, ou dont l'intelligibilité n'a pas pu être "
+             "mesurée, après l'avoir écoutée en entier (noté dans le journal d'audit)."),
+) -> None:
     """Approuver la version anonymisée actuelle : elle peut désormais sortir de l'archive (selon le consentement)."""
     archive = context.archive()
     with archive.session() as session:
         testimony = get(session, public_id)
-        stage.approve(archive, session, testimony, context.settings().actor)
+        stage.approve(archive, session, testimony, context.settings().actor,
+                      accept_unintelligible=accept_unintelligible)
         console.print(f"{testimony.public_id} : version anonymisée approuvée.")
 
 
@@ -252,7 +276,11 @@ def demo_step(demo) -> None:
             rendition = stage.current_or_raise(testimony)
             print_review(testimony.public_id, rendition.status, stage.review_items(session, rendition), demo.console)
             print_flags(stage.review_flags(session, rendition), demo.console)
-            stage.approve(archive, session, testimony, "demo")
+            gate = intelligibility_of(rendition, archive.settings.voice_max_wer)
+            print_intelligibility(gate, demo.console)
+            if gate["problem"]:
+                demo.console.print("    (démonstration : approuvé quand même, comme avec --accept-unintelligible)")
+            stage.approve(archive, session, testimony, "demo", accept_unintelligible=True)
             audio = archive.store.copy_out(rendition.audio.sha256, out / f"{testimony.public_id}-anonyme.flac")
             vtt = out / f"{testimony.public_id}-caviarde.vtt"
             vtt.write_text(export_redacted(testimony, "vtt"), encoding="utf-8")

@@ -116,7 +116,9 @@ def test_review_gate(archive, testimony):
         items = stage.review_items(session, current_rendition(t))
         assert {i["original"] for i in items} >= {"Kayes", "Seydou Traoré"}
         assert all(i["timecode"] and i["context"] for i in items)
-        stage.approve(archive, session, t, "producer")
+        with pytest.raises(ReviewRequired, match="--accept-unintelligible"):  # no model here: not measured
+            stage.approve(archive, session, t, "producer")
+        stage.approve(archive, session, t, "producer", accept_unintelligible=True)
     with archive.session() as session:
         t = get(session, testimony)
         decision = decide(t, Use.BROADCAST)
@@ -127,12 +129,12 @@ def test_review_gate(archive, testimony):
         t = get(session, testimony)
         assert not decide(t, Use.BROADCAST).allowed
         with pytest.raises(ReviewRequired):
-            stage.approve(archive, session, t, "producer")
+            stage.approve(archive, session, t, "producer", accept_unintelligible=True)
     assert stage.anonymize(archive, testimony).status == "created"
     with archive.session() as session:
         t = get(session, testimony)
         assert "merci" not in " ".join(s["text"] for s in current_rendition(t).redacted_segments)
-        stage.approve(archive, session, t, "producer")
+        stage.approve(archive, session, t, "producer", accept_unintelligible=True)
         add_consent(session, t, "office", identity="anonymous")
     with archive.session() as session:  # so does a consent change
         assert not decide(get(session, testimony), Use.BROADCAST).allowed

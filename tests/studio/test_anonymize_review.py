@@ -21,7 +21,7 @@ TEXT = "bonjour je suis parti de Kayes avec fofena le soixante-seize douze trent
 
 
 @pytest.fixture
-def testimony(archive, seed_testimony):
+def testimony(archive, measured_gate, seed_testimony):
     public_id = seed_testimony(consent=CONSENT, text=TEXT, approved=False, seconds=10.0,
                                sensitive_terms=["Fofana", {"term": "Kayes", "kind": "place"}])
     with archive.session() as session:

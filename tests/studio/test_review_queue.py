@@ -22,7 +22,7 @@ def _flag_transcript(archive, public_id, reason="aucun mot reconnu (40 s de paro
 
 
 @pytest.fixture
-def three(archive, seed_testimony):
+def three(archive, measured_gate, seed_testimony):
     """T1: a rendition to review; T2: a rendition with a flagged span; T3: recognition failed."""
     plain = seed_testimony(consent=CONSENT, approved=False, text="je suis rentré par l'aéroport")
     doubtful = seed_testimony(consent=CONSENT, approved=False, text="avec fofena nous sommes partis",

@@ -1,5 +1,5 @@
-"""Transcription fixtures: a tiny random-weight Whisper model (built once per session) and
-testimonies ingested from real encoded audio."""
+"""Transcription fixtures: the archive configured with the tiny random-weight Whisper model
+(``tiny_model``, tests/conftest.py) and testimonies ingested from real encoded audio."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,16 +8,10 @@ import pytest
 
 from ingest.pipeline import ingest_file
 from tests.conftest import FULL_CONSENT
-from tests.whisper_fixture import build_tiny_whisper
 from transcripts.engine import TranscribeOptions
 
 # Random weights never emit end-of-text on their own: bound the tokens per 30 s window.
 TEST_OPTIONS = TranscribeOptions(max_new_tokens=20)
-
-
-@pytest.fixture(scope="session")
-def tiny_model(tmp_path_factory) -> Path:
-    return build_tiny_whisper(tmp_path_factory.mktemp("models") / "tiny-whisper")
 
 
 # The tiny model's words are random, so every transcript it makes fails the recognition check:

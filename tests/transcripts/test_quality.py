@@ -8,7 +8,7 @@ from archive.models import StageState
 from archive.testimonies import get
 from tests.transcripts.conftest import TEST_OPTIONS
 from transcripts.engine import AsrSegment, AsrWord
-from transcripts.quality import RecognitionLimits, check_recognition, normalize, word_error_rate
+from transcripts.quality import RecognitionLimits, check_recognition, masked_error_rate, normalize, word_error_rate
 from transcripts.stage import Transcriber
 from transcripts.versions import STAGE, import_transcript, transcripts_of
 
@@ -25,6 +25,16 @@ def test_word_error_rate_counts_substitutions_deletions_insertions():
     assert error.wer == pytest.approx(3 / 6)
     assert word_error_rate("parti en deux mille dix-neuf", "Parti en 2019.").wer == 0.0
     assert word_error_rate("trois mots ici", "").wer == 1.0
+
+
+def test_a_masked_error_rate_counts_only_the_marked_words():
+    said = [("je", True), ("m'appelle", True), ("Moussa Diarra", False), ("de", True), ("Kayes", False)]
+    heard = [("je", True), ("m'appelle", True), ("bip", False), ("bip", False), ("bip", False), ("deux", True)]
+    error = masked_error_rate(said, heard)
+    assert (error.reference_words, error.substitutions, error.deletions, error.insertions) == (4, 1, 0, 0)
+    assert error.wer == pytest.approx(1 / 4)  # "de" heard as "deux"; the names and the tone are no errors
+    assert masked_error_rate([("parti en 2019", True)], [("parti en deux mille dix-neuf", True)]).wer == 0.0
+    assert masked_error_rate([], [("bip", False)]).wer == 0.0 and masked_error_rate([], [("oui", True)]).wer == 1.0
 
 
 def _segment(start, end, words, probability=0.9, logprob=-0.3):

