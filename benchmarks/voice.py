@@ -62,8 +62,9 @@ def transform(condition: str, x: np.ndarray, label: str, strength: dict | None =
     if condition == "v3":
         return voice.disguise_v3(x, key)
     if condition == "custom":
-        target = voice.PseudoVoice.draw(key, voice.Strength(**strength))
-        return np.clip(voice.world_disguise(x, target), -1, 1)
+        fields = {name: tuple(value) if isinstance(value, list) else value for name, value in strength.items()}
+        disguiser = voice.Disguiser(key, strength=voice.Strength(**fields))
+        return np.concatenate(list(voice.disguise_stream([x], key, disguiser=disguiser)))
     return voice.disguise(x, key, condition)
 
 

@@ -34,14 +34,15 @@ def key_for(settings: Settings, label: str) -> voice.VoiceKey:
 
 
 def disguised_chunks(source: Path, key: voice.VoiceKey, mode: voice.Mode | str, *,
-                     on_decoded: Callable[[np.ndarray], None] | None = None) -> Iterator[np.ndarray]:
+                     on_decoded: Callable[[np.ndarray], None] | None = None,
+                     disguiser: voice.Disguiser | None = None) -> Iterator[np.ndarray]:
     """``source`` decoded (mono, its own rate), resampled to ``voice.RATE`` and disguised, in chunks.
     ``on_decoded`` sees every decoded chunk at the source's rate (to count its samples)."""
     rate = probe(source).sample_rate or voice.RATE
     decoded = iter_decode(source, rate=None, channels=1, frame_size=int(CHUNK_S * rate))
     if on_decoded is not None:
         decoded = _tap(decoded, on_decoded)
-    return voice.disguise_stream(resample(decoded, rate, voice.RATE), key, mode)
+    return voice.disguise_stream(resample(decoded, rate, voice.RATE), key, mode, disguiser=disguiser)
 
 
 def _tap(chunks: Iterator[np.ndarray], see: Callable[[np.ndarray], None]) -> Iterator[np.ndarray]:
@@ -56,6 +57,7 @@ class DisguiseReport:
     sample_rate: int  # of the input, kept in the output
     seconds: float  # wall-clock time spent
     mode: str
+    voice: voice.PseudoVoice | None  # the pseudo-voice used (None: nothing was voiced)
 
     @property
     def speed(self) -> float:
@@ -87,7 +89,8 @@ def disguise_file(source: Path, destination: Path, key: voice.VoiceKey, mode: vo
     def count(chunk: np.ndarray) -> None:
         decoded[0] += len(chunk)
 
-    chunks = resample(disguised_chunks(source, key, mode, on_decoded=count), voice.RATE, rate)
+    disguiser = voice.Disguiser(key, mode)
+    chunks = resample(disguised_chunks(source, key, mode, on_decoded=count, disguiser=disguiser), voice.RATE, rate)
     temp = destination.with_name(f".{destination.name}.part")
     try:
         with Encoder(temp, rate=rate, fmt=fmt) as encoder:
@@ -95,7 +98,7 @@ def disguise_file(source: Path, destination: Path, key: voice.VoiceKey, mode: vo
         os.replace(temp, destination)
     finally:
         temp.unlink(missing_ok=True)
-    return DisguiseReport(written / rate, rate, time.perf_counter() - started, str(voice.Mode(mode)))
+    return DisguiseReport(written / rate, rate, time.perf_counter() - started, str(voice.Mode(mode)), disguiser.target)
 
 
 def _write_exactly(encoder: Encoder, chunks: Iterator[np.ndarray], decoded: list[int], progress: Progress | None,

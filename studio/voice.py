@@ -538,15 +538,23 @@ class Strength:
     spread_pull: float  # 0: keep the speaker's per-band envelope spread; 1: the population's
     output_step: bool  # normalise the long-term spectrum measured on the resynthesised signal too
     ltas: bool = True  # replace the envelope's long-term mean (timbre, channel) by the key's target
+    away: float = 0.5  # chance that the key's register is the other one than the speaker's (0.5: either)
 
 
 STRENGTHS: dict[Mode, Strength] = {
-    Mode.LIGHT: Strength(f0_low=(100.0, 125.0), f0_high=(180.0, 215.0), f0_spread=(0.12, 0.18),
-                         warp=(0.04, 0.08), tilt=(-8.0, -6.0), colour_db=2.0, spread_pull=0.0, output_step=False),
-    Mode.STANDARD: Strength(f0_low=(95.0, 130.0), f0_high=(180.0, 230.0), f0_spread=(0.10, 0.18),
-                            warp=(0.06, 0.12), tilt=(-9.0, -6.0), colour_db=3.0, spread_pull=0.5, output_step=True),
-    Mode.STRONG: Strength(f0_low=(90.0, 130.0), f0_high=(185.0, 240.0), f0_spread=(0.08, 0.18),
-                          warp=(0.08, 0.15), tilt=(-10.0, -5.0), colour_db=4.0, spread_pull=1.0, output_step=True),
+    # F0 mapped and formants warped only: the words as WORLD resynthesis keeps them, the speaker's
+    # timbre and channel stay (a trained verifier still links most utterances)
+    Mode.LIGHT: Strength(f0_low=(90.0, 130.0), f0_high=(180.0, 240.0), f0_spread=(0.08, 0.18),
+                         warp=(0.06, 0.12), tilt=(-10.0, -5.0), colour_db=0.0, spread_pull=0.0,
+                         output_step=False, ltas=False),
+    # + long-term envelope replaced by a keyed one, per-band spread set to the population's (on
+    # the envelope and on the output), wider warps, register mostly moved away from the speaker's
+    Mode.STANDARD: Strength(f0_low=(85.0, 130.0), f0_high=(180.0, 250.0), f0_spread=(0.08, 0.20),
+                            warp=(0.12, 0.22), tilt=(-11.0, -4.0), colour_db=5.0, spread_pull=1.0,
+                            output_step=True, away=0.8),
+    Mode.STRONG: Strength(f0_low=(80.0, 125.0), f0_high=(185.0, 255.0), f0_spread=(0.08, 0.20),
+                          warp=(0.15, 0.25), tilt=(-12.0, -4.0), colour_db=6.0, spread_pull=1.0,
+                          output_step=True, away=0.85),
 }
 
 
@@ -565,9 +573,16 @@ class PseudoVoice:
     ltas: bool = True
 
     @classmethod
-    def draw(cls, key: VoiceKey, strength: Strength) -> PseudoVoice:
+    def draw(cls, key: VoiceKey, strength: Strength, speaker_f0: float | None = None) -> PseudoVoice:
+        """The key's voice within ``strength``. Its register (low or high) is the other one than
+        the speaker's (median F0 ``speaker_f0``, split at REGISTER_SPLIT_HZ) with probability
+        ``strength.away``, drawn from the key: a voice moved to the other register is far from the
+        original (an attacker holding original recordings), and keeping some keys in the
+        speaker's own register stops the register from telling the speaker's back."""
         u = key.draws
-        up = u[0] >= 0.5
+        away = 0.5 if speaker_f0 is None else strength.away
+        speaker_low = speaker_f0 is None or speaker_f0 < REGISTER_SPLIT_HZ
+        up = u[0] < away if speaker_low else u[0] >= away
         low, high = strength.f0_high if up else strength.f0_low
         warp = np.exp((1 if up else -1) * (strength.warp[0] + (strength.warp[1] - strength.warp[0]) * u[2]))
         return cls(f0_mean=low + (high - low) * u[1],
@@ -583,38 +598,84 @@ class PseudoVoice:
                 "spread_pull": self.spread_pull, "output_step": self.output_step, "ltas": self.ltas}
 
 
-def pseudo_voice(key: VoiceKey, mode: Mode | str = DEFAULT_MODE) -> PseudoVoice:
-    return PseudoVoice.draw(key, STRENGTHS[Mode(mode)])
+REGISTER_SPLIT_HZ = 165.0  # median F0 between the usual ranges of men's and women's voices
+REGISTER_MIN_VOICED_S = 1.0  # of voiced frames before a speaker's register is judged
+
+
+def pseudo_voice(key: VoiceKey, mode: Mode | str = DEFAULT_MODE, speaker_f0: float | None = None) -> PseudoVoice:
+    return PseudoVoice.draw(key, STRENGTHS[Mode(mode)], speaker_f0)
 
 
 V4_FRAME_MS = 5.0  # 10 ms frames cost 3 more WER points (Whisper base, LibriSpeech): transitions blur
 POPULATION_SPREAD_DB = 12.5  # per-band spread of the log envelope over loud frames: median of 20 LibriSpeech utterances
 
 
-def world_disguise(x: np.ndarray, target: PseudoVoice) -> np.ndarray:
-    """Source-filter disguise in the WORLD domain (same length out): F0 contour mapped to the
-    pseudo-speaker's register and range, the envelope's long-term mean replaced by the target's and
-    its frequency axis warped (formants move together, vowels stay apart), per-band spread pulled
-    toward the population's by ``spread_pull``; aperiodicity warped alike."""
-    x = np.asarray(x, dtype=np.float64)
-    if len(x) < FRAME or not np.any(np.abs(x) > 1e-6):
-        return x.astype(np.float32)
+@dataclass(frozen=True)
+class WorldAnalysis:
+    f0: np.ndarray
+    log_envelope: np.ndarray  # frames × SYNTHESIS_BINS, natural log of power
+    aperiodicity: np.ndarray  # frames × SYNTHESIS_BINS
+
+    @property
+    def median_f0(self) -> float | None:
+        voiced = self.f0[self.f0 > 0]
+        return float(np.median(voiced)) if len(voiced) * V4_FRAME_MS / 1000 >= REGISTER_MIN_VOICED_S else None
+
+
+def analyze(x: np.ndarray) -> WorldAnalysis:
+    """WORLD analysis at 5 ms frames: DIO + StoneMask F0, CheapTrick envelope, D4C aperiodicity."""
     world = pyworld()
     f0, times = world.dio(x, RATE, frame_period=V4_FRAME_MS, f0_floor=F0_FLOOR, f0_ceil=F0_CEIL, speed=DIO_SPEED)
     f0 = world.stonemask(x, f0, times, RATE)
     envelope = world.cheaptrick(x, f0, times, RATE, f0_floor=F0_FLOOR, fft_size=ANALYSIS_FFT)
     aperiodicity = world.d4c(x, f0, times, RATE, fft_size=ANALYSIS_FFT)  # every frame: -1 WER point
-    aperiodicity = warp_envelope(_resample_bins(aperiodicity, SYNTHESIS_BINS), target.warp)
-    log_envelope = np.log(_resample_bins(envelope, SYNTHESIS_BINS) + 1e-16)
+    return WorldAnalysis(f0, np.log(_resample_bins(envelope, SYNTHESIS_BINS) + 1e-16),
+                         _resample_bins(aperiodicity, SYNTHESIS_BINS))
+
+
+def _silent(x: np.ndarray) -> bool:
+    return len(x) < FRAME or not np.any(np.abs(x) > 1e-6)
+
+
+def world_disguise(x: np.ndarray, target: PseudoVoice, analysis: WorldAnalysis | None = None) -> np.ndarray:
+    """Source-filter disguise in the WORLD domain (same length out): F0 contour mapped to the
+    pseudo-speaker's register and range, the envelope's long-term mean replaced by the target's and
+    its frequency axis warped (formants move together, vowels stay apart), per-band spread pulled
+    toward the population's by ``spread_pull``; aperiodicity warped alike."""
+    x = np.asarray(x, dtype=np.float64)
+    if _silent(x):
+        return x.astype(np.float32)
+    analysis = analysis or analyze(x)
+    log_envelope = analysis.log_envelope
     level = log_envelope.max(axis=1)
     loud = level >= np.quantile(level, 0.3)
     log_envelope = replace_quiet_frames(_map_envelope(log_envelope, loud, target), target)
-    y = world.synthesize(normalize_f0(f0, target), np.ascontiguousarray(np.exp(log_envelope)),
-                         np.ascontiguousarray(np.clip(aperiodicity, 0.0, 1.0)), RATE, V4_FRAME_MS)
+    aperiodicity = np.clip(warp_envelope(analysis.aperiodicity, target.warp), 0.0, 1.0)
+    y = pyworld().synthesize(normalize_f0(analysis.f0, target), np.ascontiguousarray(np.exp(log_envelope)),
+                             np.ascontiguousarray(aperiodicity), RATE, V4_FRAME_MS)
     y = np.pad(y[:len(x)], (0, max(0, len(x) - len(y))))
     if target.output_step:
         y = normalize_output_spectrum(y, target, spread_pull=target.spread_pull)
     return _matched_level(y, x)
+
+
+class Disguiser:
+    """One recording's disguise, block after block: the pseudo-voice is drawn once, on the first
+    block with enough voiced speech to judge the speaker's register, and kept for the rest."""
+
+    def __init__(self, key: VoiceKey, mode: Mode | str = DEFAULT_MODE, *, strength: Strength | None = None):
+        self.key, self.strength = key, strength or STRENGTHS[Mode(mode)]
+        self.target: PseudoVoice | None = None
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=np.float64)
+        if _silent(x):
+            return x.astype(np.float32)
+        analysis = analyze(x)
+        target = self.target or PseudoVoice.draw(self.key, self.strength, analysis.median_f0)
+        if self.target is None and analysis.median_f0 is not None:
+            self.target = target
+        return world_disguise(x, target, analysis)
 
 
 PEAK_CEILING = 0.97
@@ -649,13 +710,13 @@ def _map_envelope(log_envelope: np.ndarray, loud: np.ndarray, target: PseudoVoic
 
 
 def disguise_stream(chunks: Iterable[np.ndarray], key: VoiceKey, mode: Mode | str = DEFAULT_MODE, *,
-                    block_s: float = BLOCK_S) -> Iterator[np.ndarray]:
+                    block_s: float = BLOCK_S, disguiser: Disguiser | None = None) -> Iterator[np.ndarray]:
     """Disguise a 16 kHz mono stream with ``key``'s pseudo-voice in ``mode`` (same length out).
-    What the pipeline's renditions and ``kuma voice disguise`` both run."""
-    target = pseudo_voice(key, mode)
+    What the pipeline's renditions and ``kuma voice disguise`` both run; pass a ``disguiser`` to
+    read the pseudo-voice it settled on afterwards."""
+    disguiser = disguiser or Disguiser(key, mode)
     block = int(block_s * RATE) // HOP * HOP
-    for chunk in blockwise(chunks, lambda x: world_disguise(x, target), block=block,
-                           margin=RATE // 2, fade=RATE // 50):
+    for chunk in blockwise(chunks, disguiser, block=block, margin=RATE // 2, fade=RATE // 50):
         yield np.clip(chunk, -1.0, 1.0)
 
 

@@ -49,7 +49,7 @@ def disguise_command(
     if as_json:
         emit_json({"input": str(source), "output": str(destination), "duration": round(report.duration, 3),
                    "sample_rate": report.sample_rate, "channels": 1, "speed": round(report.speed, 2),
-                   "mode": report.mode, "voice": voice.pseudo_voice(voice_key, mode).describe()})
+                   "mode": report.mode, "voice": report.voice and report.voice.describe()})
         return
     console.print(f"{destination} : voix déguisée (mode {report.mode}), {report.duration:.1f} s à "
                   f"{report.sample_rate} Hz, mono, {report.speed:.1f} × le temps réel.", soft_wrap=True)

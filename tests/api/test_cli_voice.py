@@ -72,7 +72,9 @@ def test_json_reports_the_voice_and_never_the_secret(run, make_audio, tmp_path):
     assert report["mode"] == "standard" and report["duration"] == pytest.approx(3.0, abs=1e-3)
     assert report["sample_rate"] == 16000 and report["channels"] == 1 and report["speed"] > 0
     key = voice.VoiceKey.derive(SECRET, "étiquette-secrète")
-    assert report["voice"] == json.loads(json.dumps(voice.pseudo_voice(key, "standard").describe()))
+    # the voice the file was given: the key's, in the register drawn against the speaker's own
+    candidates = [json.loads(json.dumps(voice.pseudo_voice(key, "standard", f0).describe())) for f0 in (120.0, 220.0)]
+    assert report["voice"] in candidates
     assert set(report) == {"input", "output", "duration", "sample_rate", "channels", "speed", "mode", "voice"}
     assert SECRET not in out and "étiquette-secrète" not in out and "draws" not in out
 
