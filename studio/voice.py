@@ -1,32 +1,29 @@
-"""Voice disguise: McAdams-coefficient LPC pole warping, then keyed speaker normalisation with WORLD.
+"""Voice disguise: a keyed source-filter transform (WORLD) that hides who speaks and keeps the words.
 
-Both transforms are keyed per testimony by :class:`VoiceKey`, derived with HMAC-SHA256 from the
-archive's secret key and the testimony's *internal* key (never its public id), so the
-parameters can neither be looked up nor recomputed from anything that leaves the archive.
+Keys: :class:`VoiceKey`, derived with HMAC-SHA256 from the archive's secret and the testimony's
+*internal* key (never its public id), so its parameters can neither be looked up nor recomputed
+from anything that leaves the archive. A :class:`Mode` (light / standard / strong, the one the
+witness accepted) sets the ranges the key draws a :class:`PseudoVoice` in.
 
-1. McAdams (VoicePrivacy Challenge baseline B2): 16 kHz, 20 ms Hann-based windows, 10 ms hop,
-   LPC order 20, complex pole angles φ → sign(φ)|φ|^α (magnitudes kept), the LPC residual
-   re-filtered through the warped all-pole filter, overlap-add, frame energy restored.
-   Analysis and synthesis use square-root Hann windows (product: Hann, 50 % overlap sums to 1),
-   so α = 1 reproduces the input exactly.
-2. WORLD (pyworld) speaker normalisation: the speaker's statistics are *replaced*, not shifted.
-   Log F0 is z-normalised (robust median/IQR) and given the key's target mean and spread; the
-   log spectral envelope's per-bin mean over the loud frames (timbre, average resonances,
-   channel) is replaced by a keyed target envelope and the covariance of its deviations (cepstral
-   terms, whitened) by a fixed one; the deviations (the phonetic content) are frequency-warped by
-   the key; pause frames get
-   one keyed floor (room noise and hum go). Resynthesis from WORLD's pulse/noise excitation also
-   removes the glottal source that the McAdams residual still carries. The statistics are
-   computed per block (30 s plus context), so long files keep bounded memory.
-3. The same normalisation measured on the resynthesised signal (STFT, per bin: mean log power of
-   the loud frames → keyed target, spread → fixed), so that what WORLD's pulse/noise synthesis
-   leaves of the speaker's long-term spectrum goes too. With the same key for everyone (an
-   attacker who disguises his reference recordings with the very parameters of the target) this
-   step took the MFCC verifier's equal-error rate from about 27 % to about 39 %; with the
-   whitening of step 2 and its wider spread, a trained neural verifier's goes from 25 % to 45 %.
+The disguise (ANONYMIZATION_VERSION 4, :func:`disguise_stream`, what ``kuma voice disguise`` and
+the anonymize stage run): WORLD analysis at 5 ms frames (DIO + StoneMask, CheapTrick, D4C), then
 
+- log F0 z-normalised (median, IQR) and given the pseudo-voice's mean and spread: the speaker's own
+  register and range are discarded, the shape of the intonation stays. The register (low or high)
+  is drawn against the speaker's own, *away* from it with the mode's probability;
+- the spectral envelope's frequency axis warped by the key (formants move together, so vowels stay
+  apart), and aperiodicity alike;
+- (standard, strong) the envelope's long-term mean over the loud frames (timbre, channel) replaced
+  by a keyed target, its per-band spread set to the population's, and the same on the
+  resynthesised signal (:func:`normalize_output_spectrum`);
+- pauses get one keyed floor (room noise and hum go), the level is matched without clipping.
+
+Measured trade-offs are in :data:`MEASURED` and docs/anonymization.md (benchmarks/voice.py).
+Version 3 (:func:`disguise_v3`: McAdams pole warping, then a WORLD normalisation that whitened
+the envelope's cepstral covariance) hid speakers well but lost most words; it and the McAdams
+baseline (:func:`mcadams`, VoicePrivacy B2) stay here as what the benchmark compares against.
 Everything is vectorised over frames; long recordings stream through :func:`blockwise` with
-bounded memory. Nothing here loops over samples of the signal in Python.
+bounded memory.
 """
 from __future__ import annotations
 
@@ -555,6 +552,16 @@ STRENGTHS: dict[Mode, Strength] = {
     Mode.STRONG: Strength(f0_low=(80.0, 125.0), f0_high=(185.0, 255.0), f0_spread=(0.08, 0.20),
                           warp=(0.15, 0.25), tilt=(-12.0, -4.0), colour_db=6.0, spread_pull=1.0,
                           output_step=True, away=0.85),
+}
+
+
+# What benchmarks/voice.py measured for each mode (10 LibriSpeech readers × 10 utterances, every
+# utterance its own key; GE2E neural verifier; WER added by Whisper base; one core). Printed by
+# `kuma voice modes`; docs/anonymization.md quotes the same run.
+MEASURED: dict[Mode, dict[str, float]] = {
+    Mode.LIGHT: {"eer_ignorant": 0.121, "eer_lazy": 0.145, "wer_added": 0.142, "speed": 24.9},
+    Mode.STANDARD: {"eer_ignorant": 0.449, "eer_lazy": 0.371, "wer_added": 0.240, "speed": 22.0},
+    Mode.STRONG: {"eer_ignorant": 0.478, "eer_lazy": 0.372, "wer_added": 0.261, "speed": 24.8},
 }
 
 

@@ -5,7 +5,6 @@ from pathlib import Path
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
 
 from api import context
 from api.context import console, emit_json
@@ -14,12 +13,11 @@ from studio import disguise, voice
 voice_app = typer.Typer(help="Déguiser une voix et comparer les modes de déguisement.", no_args_is_help=True)
 
 MODE_DESCRIPTIONS = {
-    voice.Mode.LIGHT: "léger : la voix change le moins, les mots restent les plus nets ; cache le moins bien qui parle",
-    voice.Mode.STANDARD: "standard : l'équilibre entre voix méconnaissable et mots compris (mode par défaut)",
-    voice.Mode.STRONG: "fort : la voix la plus éloignée de l'originale, au prix d'un peu d'intelligibilité",
+    voice.Mode.LIGHT: "léger : hauteur et formants changés, les mots restent les plus nets ; un vérificateur "
+                      "entraîné reconnaît encore souvent la personne",
+    voice.Mode.STANDARD: "standard : timbre remplacé aussi ; l'équilibre entre voix méconnaissable et mots compris",
+    voice.Mode.STRONG: "fort : la voix la plus éloignée de l'originale, au prix d'un peu plus de mots perdus",
 }
-FIGURES = (("eer_ignorant", "EER ignorant"), ("eer_lazy", "EER informé"), ("wer_added", "WER ajouté"),
-           ("speed", "vitesse"))
 UNMEASURED = "non mesuré"
 
 
@@ -58,24 +56,23 @@ def disguise_command(
 @voice_app.command("modes")
 def modes_command(as_json: bool = typer.Option(False, "--json", help="Sortie JSON.")) -> None:
     """Les modes de déguisement de la voix, avec ce que le banc d'essai a mesuré (EER : qui parle reste caché ; WER ajouté : mots perdus)."""
-    measured = getattr(voice, "MEASURED", {})
     rows = [{"mode": m.value, "default": m == voice.DEFAULT_MODE, "description": MODE_DESCRIPTIONS[m],
-             "measured": measured.get(m)} for m in voice.Mode]
+             "measured": voice.MEASURED.get(m)} for m in voice.Mode]
     if as_json:
         emit_json({"data": rows, "count": len(rows)})
         return
-    table = Table("mode", "description", *(label for _, label in FIGURES), title="Modes de déguisement de la voix",
-                  caption="EER : taux d'erreur d'un vérificateur de locuteur (50 % : il ne reconnaît plus "
-                          "personne), référence non déguisée (ignorant) ou déguisée par sa propre clé (informé) ; "
-                          "WER ajouté : mots perdus par la reconnaissance ; vitesse : × le temps réel sur un cœur.")
     for row in rows:
-        table.add_row(row["mode"] + (" (défaut)" if row["default"] else ""), row["description"],
-                      *(_figure(row["measured"], name) for name, _ in FIGURES))
-    console.print(table)
+        console.print(f"[bold]{row['mode']}[/]{' (défaut)' if row['default'] else ''} — {row['description']}",
+                      highlight=False)
+        console.print(f"    {_figures(row['measured'])}", highlight=False)
+    console.print("EER : taux d'erreur d'un vérificateur de locuteur entraîné (50 % : il ne reconnaît plus personne), "
+                  "sa référence non déguisée (ignorant) ou déguisée avec sa propre clé (informé) ; WER ajouté : "
+                  "mots perdus par la reconnaissance (points) ; vitesse : × le temps réel sur un cœur "
+                  "(benchmarks/voice.py).", style="dim", highlight=False)
 
 
-def _figure(figures: dict | None, name: str) -> str:
-    value = (figures or {}).get(name)
-    if value is None:
+def _figures(figures: dict | None) -> str:
+    if not figures:
         return UNMEASURED
-    return f"{value:.1f} ×" if name == "speed" else f"{value:.0%}"
+    return (f"EER ignorant {figures['eer_ignorant']:.0%} · EER informé {figures['eer_lazy']:.0%} · "
+            f"WER ajouté {100 * figures['wer_added']:.0f} points · {figures['speed']:.1f} × le temps réel")

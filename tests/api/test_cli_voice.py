@@ -102,7 +102,7 @@ def test_output_may_replace_the_input(run, make_audio):
 
 
 def test_modes_say_not_measured_until_the_benchmark_figures_exist(run, monkeypatch):
-    monkeypatch.delattr(voice, "MEASURED", raising=False)
+    monkeypatch.setattr(voice, "MEASURED", {})
     code, out, _ = run("voice", "modes", "--json")
     listed = json.loads(out)
     assert code == 0 and listed["count"] == 3
@@ -110,14 +110,14 @@ def test_modes_say_not_measured_until_the_benchmark_figures_exist(run, monkeypat
         ("light", False, None), ("standard", True, None), ("strong", False, None)]
     assert all(m["description"] for m in listed["data"])
     code, out, _ = run("voice", "modes")
-    assert code == 0 and out.count("non mesuré") == 12 and "standard (défaut)" in out
+    assert code == 0 and out.count("non mesuré") == 3 and "standard (défaut)" in out
 
 
 def test_modes_print_the_measured_figures(run, monkeypatch):
     figures = {"eer_ignorant": 0.47, "eer_lazy": 0.42, "wer_added": 0.061, "speed": 23.4}
-    monkeypatch.setattr(voice, "MEASURED", {voice.Mode.STANDARD: figures}, raising=False)
+    monkeypatch.setattr(voice, "MEASURED", {voice.Mode.STANDARD: figures})
     code, out, _ = run("voice", "modes")
-    assert code == 0 and "47%" in out and "42%" in out and "6%" in out and "23.4 ×" in out
-    assert out.count("non mesuré") == 8  # light and strong: no figures
+    assert code == 0 and "EER ignorant 47%" in out and "EER informé 42%" in out and "WER ajouté 6 points" in out
+    assert "23.4 × le temps réel" in out and out.count("non mesuré") == 2  # light and strong: no figures
     listed = json.loads(run("voice", "modes", "--json")[1])
     assert listed["data"][1]["measured"] == figures
