@@ -12,6 +12,7 @@ from archive.models import MediaKind, Rendition, ReviewStatus, SensitiveTerm, St
 from archive.testimonies import add_consent, get
 from studio import anonymize as stage
 from studio.voice import RATE
+from tests.studio.conftest import disguised_without_bleeps
 
 CONSENT = {"archive": True, "advocacy": True, "broadcast": True, "online": True,
            "identity": "pseudonym", "voice": "disguise"}
@@ -31,18 +32,6 @@ def _word_spans(archive, public_id, words):
         t = get(session, public_id)
         segment = preferred_transcript(session, t.id).segments[0]
         return [(w.start, w.end) for w in segment.words if w.word in words]
-
-
-def _disguised_without_bleeps(archive, public_id):
-    from archive.audio import iter_decode
-    from studio import voice
-
-    with archive.session() as session:
-        testimony = get(session, public_id)
-        source = archive.store.path(testimony.asset(MediaKind.WORKING).sha256)
-        key = stage.voice_key(archive, testimony)
-    chunks = iter_decode(source, rate=RATE, frame_size=int(stage.CHUNK_S * RATE))
-    return np.concatenate(list(voice.disguise_stream(chunks, key)))
 
 
 def _rendition_audio(archive, public_id):
@@ -67,7 +56,7 @@ def test_every_planted_word_is_replaced_and_absent_from_the_text(archive, testim
     # disguised voice itself, sample for sample (the disguise's own level varies with the key:
     # measured against the same key's unbleeped output, not against a fixed level)
     window = slice(int((kept[0] + pad + 0.05) * RATE), int(kept[1] * RATE))  # past the bleep's edge
-    unbleeped = _disguised_without_bleeps(archive, testimony)
+    unbleeped = disguised_without_bleeps(archive, testimony)
     assert np.sqrt(np.mean(unbleeped[window] ** 2)) > 1e-3
     assert np.allclose(audio[window], unbleeped[window], atol=2e-4)  # FLAC keeps 16 bits
     text = " ".join(s["text"] for s in rendition.redacted_segments)

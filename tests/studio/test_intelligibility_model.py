@@ -46,7 +46,7 @@ def _gate(archive, public_id):
 
 
 def test_words_destroyed_by_the_v3_disguise_are_flagged(real_archive, monkeypatch):
-    monkeypatch.setattr(voice, "disguise_stream", lambda chunks, key, mode: voice.disguise_v3_stream(chunks, key))
+    monkeypatch.setattr(voice, "disguise_stream", lambda chunks, key, mode, **_: voice.disguise_v3_stream(chunks, key))
     public_id = _testimony(real_archive, READ)
     result, flags = _gate(real_archive, public_id)
     assert result["status"] == "measured" and result["reference_words"] >= 30
