@@ -559,9 +559,9 @@ STRENGTHS: dict[Mode, Strength] = {
 # utterance its own key; GE2E neural verifier; WER added by Whisper base; one core). Printed by
 # `kuma voice modes`; docs/anonymization.md quotes the same run.
 MEASURED: dict[Mode, dict[str, float]] = {
-    Mode.LIGHT: {"eer_ignorant": 0.121, "eer_lazy": 0.145, "wer_added": 0.142, "speed": 24.9},
-    Mode.STANDARD: {"eer_ignorant": 0.449, "eer_lazy": 0.371, "wer_added": 0.240, "speed": 22.0},
-    Mode.STRONG: {"eer_ignorant": 0.478, "eer_lazy": 0.372, "wer_added": 0.261, "speed": 24.8},
+    Mode.LIGHT: {"eer_ignorant": 0.119, "eer_lazy": 0.144, "wer_added": 0.143, "speed": 27.7},
+    Mode.STANDARD: {"eer_ignorant": 0.444, "eer_lazy": 0.373, "wer_added": 0.242, "speed": 30.8},
+    Mode.STRONG: {"eer_ignorant": 0.479, "eer_lazy": 0.377, "wer_added": 0.258, "speed": 32.3},
 }
 
 
