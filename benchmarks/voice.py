@@ -45,7 +45,7 @@ sys.path.insert(0, str(ROOT))
 from archive.audio import decode  # noqa: E402
 from archive.settings import Settings  # noqa: E402
 from studio import voice  # noqa: E402
-from transcripts.quality import normalize  # noqa: E402
+from transcripts.quality import word_error_rate  # noqa: E402
 
 LIBRISPEECH = ROOT.parent / "shared" / "media" / "librispeech"
 SECRET = "kuma voice benchmark"
@@ -58,7 +58,7 @@ def transform(condition: str, x: np.ndarray, label: str, strength: dict | None =
     if condition == "original":
         return x
     if condition == "mcadams":
-        return np.concatenate(list(voice.mcadams_stream([x], key.alpha)))
+        return voice.disguise_v3(x, key, source=False)  # McAdams alone, the key's alpha
     if condition == "v3":
         return voice.disguise_v3(x, key)
     if condition == "custom":
@@ -127,29 +127,19 @@ def ge2e():
     return lambda x: encoder.embed_utterance(preprocess_wav(np.asarray(x, dtype=np.float32), source_sr=voice.RATE))
 
 
-def eer(scores: np.ndarray, target: np.ndarray) -> float:
-    """Equal-error rate: the threshold where false acceptances and false rejections meet."""
-    order = np.argsort(-scores, kind="stable")
-    hits = target[order]
-    false_accept = np.cumsum(~hits) / max(1, (~hits).sum())
-    false_reject = 1 - np.cumsum(hits) / max(1, hits.sum())
-    return float(np.min(np.maximum(false_accept, false_reject)))
-
-
 def pair_eer(enrol: np.ndarray, trial: np.ndarray, readers: np.ndarray) -> float:
     centre = np.concatenate([enrol, trial]).mean(axis=0)
     scores = voice.cosine_scores(list(enrol), list(trial), centre)
     different_utterance = ~np.eye(len(enrol), dtype=bool)
-    return eer(scores[different_utterance], np.equal.outer(readers, readers)[different_utterance])
+    return voice.equal_error_rate(scores[different_utterance], np.equal.outer(readers, readers)[different_utterance])
 
 
 def corpus_wer(references: list[str], hypotheses: list[str]) -> float:
-    import jiwer
-
-    pairs = [(normalize(r, "en"), normalize(h, "en")) for r, h in zip(references, hypotheses)]
-    pairs = [(r, h) for r, h in pairs if r]
-    out = jiwer.process_words([r for r, _ in pairs], [h for _, h in pairs])
-    return float(out.wer)
+    """All edits over all reference words, each pair folded as the archive does."""
+    rates = [word_error_rate(r, h, "en") for r, h in zip(references, hypotheses)]
+    rates = [rate for rate in rates if rate.reference_words]
+    edits = sum(rate.substitutions + rate.deletions + rate.insertions for rate in rates)
+    return edits / sum(rate.reference_words for rate in rates)
 
 
 # ------------------------------------------------------------------------------------- run
@@ -247,7 +237,8 @@ def verdict(rows: list[Row]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--conditions", default=",".join(CONDITIONS))
-    parser.add_argument("--per-reader", type=int, default=10, help="utterances per reader (10 = all)")
+    parser.add_argument("--per-reader", type=int, default=10,
+                        help="utterances per reader, at least 2: enrolment and trial (10 = all)")
     parser.add_argument("--cache", type=Path, help="keeps the originals' transcripts and embeddings between runs")
     parser.add_argument("--jobs", type=int, default=2, help="disguise processes (each measured on one thread)")
     parser.add_argument("--strength", type=json.loads, help="a voice.Strength as JSON: adds condition 'custom'")
@@ -256,6 +247,8 @@ def main() -> None:
     if not LIBRISPEECH.is_dir():
         print(f"(no {LIBRISPEECH}: the team's shared recordings are not beside the project; nothing measured)")
         return
+    if args.per_reader < 2:
+        parser.error("--per-reader must be at least 2: a reader's enrolment and trial are different utterances")
     conditions = args.conditions.split(",") + (["custom"] if args.strength else [])
     unknown = set(conditions) - set(CONDITIONS) - {"custom"}
     if unknown:

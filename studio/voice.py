@@ -27,7 +27,6 @@ bounded memory.
 """
 from __future__ import annotations
 
-import enum
 import hashlib
 import hmac
 import importlib.machinery
@@ -38,6 +37,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
+
+from archive.models import VoiceMode
 
 RATE = 16000
 FRAME = 320  # 20 ms at 16 kHz
@@ -503,23 +504,9 @@ def disguise_v3(x: np.ndarray, key: VoiceKey, *, source: bool = True) -> np.ndar
     return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
 
 
-def mcadams_stream(chunks: Iterable[np.ndarray], alpha: float, *, block_s: float = BLOCK_S) -> Iterator[np.ndarray]:
-    """The VoicePrivacy B2 baseline alone (the benchmark's reference)."""
-    block = int(block_s * RATE) // HOP * HOP
-    for chunk in blockwise(chunks, lambda x: mcadams(x, alpha), block=block, margin=FRAME):
-        yield np.clip(chunk, -1.0, 1.0)
-
-
 # ------------------------------------------------------------------------ v4: modes and voices
-class Mode(enum.StrEnum):
-    """How strongly a witness's voice is disguised (the consent record names the one accepted)."""
-
-    LIGHT = "light"
-    STANDARD = "standard"
-    STRONG = "strong"
-
-
-DEFAULT_MODE = Mode.STANDARD
+Mode = VoiceMode  # how strongly a witness's voice is disguised: the consent record names the one accepted
+DEFAULT_MODE = Mode.STANDARD  # also the consent record's default
 
 
 @dataclass(frozen=True)
@@ -768,3 +755,14 @@ def cosine_scores(a: list[np.ndarray], b: list[np.ndarray], centre: np.ndarray) 
         return e / np.linalg.norm(e, axis=-1, keepdims=True)
 
     return norm(np.stack(a)) @ norm(np.stack(b)).T
+
+
+def equal_error_rate(scores: np.ndarray, target: np.ndarray) -> float:
+    """Where false acceptances and false rejections meet, over every threshold a score sets:
+    ``scores`` of trials, ``target`` True where both sides are the same speaker."""
+    order = np.argsort(-scores, kind="stable")
+    ranked, hits = scores[order], target[order]
+    false_accept = np.cumsum(~hits) / max(1, (~hits).sum())
+    false_reject = 1 - np.cumsum(hits) / max(1, hits.sum())
+    thresholds = np.append(ranked[1:] != ranked[:-1], True)  # the last trial of each tie accepts them all
+    return float(np.min(np.maximum(false_accept, false_reject)[thresholds]))

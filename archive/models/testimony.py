@@ -22,8 +22,7 @@ class VoiceForm(enum.StrEnum):
 
 
 class VoiceMode(enum.StrEnum):
-    """How strongly the voice is disguised, as the witness accepted it (the values of
-    ``studio.voice.Mode``: the archive cannot import studio, a test keeps the two equal)."""
+    """How strongly the voice is disguised, as the witness accepted it (``studio.voice.Mode``)."""
 
     LIGHT = "light"
     STANDARD = "standard"
