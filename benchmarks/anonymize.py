@@ -6,7 +6,7 @@ Real-time factor (× faster than real time, one process) on N minutes of 16 kHz 
 repeating ../shared/media/multilingual.mp3 (or speech-like synthetic audio when absent): the voice
 disguise in each mode, the bleeps, and the whole stage (decode, disguise, bleeps, FLAC encode into
 the store; its temporary archive has no model, so the intelligibility gate records "not measured") through
-``studio.anonymize``. Target: ≥ 20×. How well the disguise hides the speaker and keeps the words is
+``anonymization.stage``. Target: ≥ 20×. How well the disguise hides the speaker and keeps the words is
 measured by benchmarks/voice.py.
 """
 from __future__ import annotations
@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from archive.audio import decode, encode
-from studio import bleep, voice
+from anonymization import bleep, voice
 
 SHARED = ROOT.parent / "shared" / "media"
 
@@ -72,7 +72,7 @@ def stage_time(x: np.ndarray) -> tuple[float, float]:
     from archive.settings import Settings
     from archive.testimonies import get
     from ingest.pipeline import ingest_file
-    from studio.anonymize import anonymize
+    from anonymization.stage import anonymize
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "long.flac"

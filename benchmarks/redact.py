@@ -39,7 +39,7 @@ from unidecode import unidecode
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from transcripts.redact import Redactor, Term  # noqa: E402
+from anonymization.redact import Redactor, Term  # noqa: E402
 
 GIVEN = """Moussa Seydou Bakary Aminata Fatoumata Oumar Mamadou Ibrahim Kadiatou Mariam Adama Boubacar
 Souleymane Awa Hawa Djénéba Salif Modibo Lassana Siaka Aïssata Issa Drissa Yacouba Sékou Oumou Bintou Daouda

@@ -9,7 +9,7 @@ previous disguise (ANONYMIZATION_VERSION 3) and each Kuma mode:
 
 - EER of two speaker verifiers, cosine scoring over every (enrolment, trial) pair of different
   utterances: resemblyzer's trained GE2E encoder (needs the ``bench`` extra, see
-  docs/anonymization.md) and the MFCC-statistics verifier of ``studio.voice``. Every utterance is
+  docs/anonymization.md) and the MFCC-statistics verifier of ``anonymization.voice``. Every utterance is
   a testimony with its own key. "ignorant": the attacker enrols on original speech; "lazy-informed":
   he disguises his enrolment utterances with the same system under keys of his own.
 - WER added: faster-whisper base (CPU) on the disguised utterance against its own transcript of
@@ -44,7 +44,7 @@ sys.path.insert(0, str(ROOT))
 
 from archive.audio import decode  # noqa: E402
 from archive.settings import Settings  # noqa: E402
-from studio import voice  # noqa: E402
+from anonymization import voice  # noqa: E402
 from transcripts.quality import word_error_rate  # noqa: E402
 
 LIBRISPEECH = ROOT.parent / "shared" / "media" / "librispeech"

@@ -4,7 +4,7 @@ Both sides are folded the same way before counting: case, punctuation, apostroph
 ("l'aventure", "soixante-seize") and written numbers, spelled out in the transcript's language
 ("2019" → "deux mille dix-neuf"), so that a recognizer is not charged for writing digits where the
 script has words. ``masked_error_rate`` counts errors on some reference words only (the intelligibility
-gate leaves bleeped words out, studio/intelligibility.py) while aligning all of them.
+gate leaves bleeped words out, anonymization/intelligibility.py) while aligning all of them.
 """
 from __future__ import annotations
 

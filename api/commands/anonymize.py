@@ -13,8 +13,8 @@ from api.context import console, emit_json
 from archive.errors import InputError, StageError
 from archive.testimonies import get
 from archive.timecode import format_timecode
-from studio import anonymize as stage
-from studio import intelligibility
+from anonymization import stage
+from anonymization import intelligibility
 from transcripts import formats
 from transcripts.engine import Engine
 

@@ -8,7 +8,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from api import context
 from api.context import console, emit_json
-from studio import disguise, voice
+from anonymization import disguise, voice
 
 voice_app = typer.Typer(help="Déguiser une voix et comparer les modes de déguisement.", no_args_is_help=True)
 

@@ -38,7 +38,7 @@ class Rendition(Base):
     # What the reviewer must check besides the redactions: weaker term matches, unknown proper
     # nouns, low-confidence transcript segments [{n, segment, start, end, timecode, source, reason, ...}].
     flags: Mapped[list[Any]] = mapped_column(default=list, server_default=text("'[]'"))
-    # The intelligibility gate (studio/intelligibility.py): the disguised audio re-transcribed and its
+    # The intelligibility gate (anonymization/intelligibility.py): the disguised audio re-transcribed and its
     # word error rate against the ruling transcript, with the model used; None before migration 0009.
     intelligibility: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     approved_by: Mapped[str | None] = mapped_column(String(128))

@@ -22,7 +22,7 @@ class VoiceForm(enum.StrEnum):
 
 
 class VoiceMode(enum.StrEnum):
-    """How strongly the voice is disguised, as the witness accepted it (``studio.voice.Mode``)."""
+    """How strongly the voice is disguised, as the witness accepted it (``anonymization.voice.Mode``)."""
 
     LIGHT = "light"
     STANDARD = "standard"

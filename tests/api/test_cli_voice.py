@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from archive.audio import decode, encode, probe
-from studio import voice
+from anonymization import voice
 from tests.conftest import speechlike
 
 SECRET = "voice-cli-secret"

@@ -155,7 +155,7 @@ def test_an_unknown_voice_mode_is_refused(archive, seed_testimony):
 
 
 def test_a_new_consent_record_defaults_to_the_disguises_default_mode():
-    from studio import voice
+    from anonymization import voice
 
     assert ConsentRecord.__table__.c.voice_mode.default.arg == voice.DEFAULT_MODE
 

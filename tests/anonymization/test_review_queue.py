@@ -9,7 +9,7 @@ import pytest
 from archive.consent import preferred_transcript
 from archive.errors import ReviewRequired
 from archive.testimonies import get
-from studio import anonymize as stage
+from anonymization import stage
 
 CONSENT = {"archive": True, "advocacy": True, "broadcast": True, "online": True,
            "identity": "pseudonym", "voice": "disguise"}

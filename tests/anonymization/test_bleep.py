@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from studio import bleep
+from anonymization import bleep
 from tests.conftest import speechlike
 
 RATE = 16000

@@ -20,7 +20,7 @@ from archive.audio import Encoder, iter_decode, probe, resample
 from archive.errors import InputError
 from archive.secrets import secret_key
 from archive.settings import Settings
-from studio import voice
+from anonymization import voice
 
 CHUNK_S = 10.0
 OUTPUT_FORMATS = ("wav", "flac")

@@ -1,7 +1,7 @@
 """Voice disguise: the signal processing itself, its keying and modes, and its strength on real speakers.
 
 v4 (the source-filter disguise the pipeline runs) first; the v3 transform and the McAdams baseline
-stay in studio.voice as what the benchmark compares against, and keep their own tests below."""
+stay in anonymization.voice as what the benchmark compares against, and keep their own tests below."""
 from __future__ import annotations
 
 import dataclasses
@@ -12,7 +12,7 @@ from scipy.linalg import solve_toeplitz
 from scipy.signal import lfilter
 
 from archive.audio import decode
-from studio import voice
+from anonymization import voice
 from tests.conftest import speechlike
 
 

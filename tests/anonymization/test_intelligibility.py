@@ -15,8 +15,8 @@ from archive.consent import Use, current_rendition, decide
 from archive.errors import ReviewRequired
 from archive.models import AuditEvent
 from archive.testimonies import get
-from studio import anonymize as stage
-from studio import intelligibility
+from anonymization import stage
+from anonymization import intelligibility
 from transcripts.engine import AsrResult, AsrSegment, AsrWord
 
 CONSENT = {"archive": True, "advocacy": True, "broadcast": True, "online": True,

@@ -2,15 +2,15 @@
 
 What is found (each with its placeholder):
 
-- the testimony's sensitive terms, phonetically and fuzzily (transcripts/phonetic.py), also when
+- the testimony's sensitive terms, phonetically and fuzzily (anonymization/phonetic.py), also when
   the recognizer split one name in two words ("Dia rra"), merged two ("MoussaDiarra"), or heard a
   hyphenated French word in it ("Seydou Keïta" → "Saint-Ouquaita"): the whole span goes, never
   half a word or half a compound. A weaker match is not redacted silently nor passed silently: it
   becomes a *flag* for the reviewer, with its time: [NOM], [LIEU], …;
 - phone numbers, long numbers, e-mails, IBANs and ID numbers, written or spoken
-  (transcripts/patterns.py): [TÉLÉPHONE], [E-MAIL], [NUMÉRO];
+  (anonymization/patterns.py): [TÉLÉPHONE], [E-MAIL], [NUMÉRO];
 - people's names beyond the intake list: a gazetteer of West-African, Maghrebi and European
-  names met on the routes (transcripts/data/) plus capitalisation and cue phrases ("je m'appelle
+  names met on the routes (anonymization/names/) plus capitalisation and cue phrases ("je m'appelle
   X", "mon frère X", "le passeur X", "un certain X"), and places after "village de X": [NOM],
   [LIEU]. A capitalised word that is neither a known name nor a public place is flagged.
 
@@ -33,7 +33,7 @@ from pathlib import Path
 from unidecode import unidecode
 
 from archive.timecode import format_timecode
-from transcripts.patterns import (  # noqa: F401  (re-exported: the redactor's public surface)
+from anonymization.patterns import (  # noqa: F401  (re-exported: the redactor's public surface)
     PLACEHOLDERS,
     Match,
     NumberRun,
@@ -41,9 +41,9 @@ from transcripts.patterns import (  # noqa: F401  (re-exported: the redactor's p
     find_numbers,
     number_runs,
 )
-from transcripts.phonetic import phonetic, similarity
+from anonymization.phonetic import phonetic, similarity
 
-DATA = Path(__file__).with_name("data")
+DATA = Path(__file__).with_name("names")
 
 STRONG = 85.0  # similarity of phonetic keys (0-100) from which a term is redacted
 WEAK = 72.0  # from here to STRONG: flagged for the reviewer, not redacted
@@ -106,7 +106,7 @@ def _adjacent(text: str, left: Word, right: Word) -> bool:
 
 @dataclass(frozen=True)
 class Gazetteer:
-    """Phonetic keys of the name lists in transcripts/data/."""
+    """Phonetic keys of the name lists in anonymization/names/."""
 
     family: frozenset[str]  # West-African family names: found in any case (the recognizer lowercases them)
     given: frozenset[str]  # West-African given names: capitalised, or beside another name

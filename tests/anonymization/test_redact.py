@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from transcripts.redact import Redactor, Term, number_runs, phonetic, redact_segments, redact_text
+from anonymization.redact import Redactor, Term, number_runs, phonetic, redact_segments, redact_text
 
 TERMS = [Term("Moussa Diarra", "name", 1), Term("Kayes", "place", 2), Term("76 12 34 56", "phone", 3)]
 

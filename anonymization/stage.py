@@ -1,11 +1,11 @@
 """The anonymize stage and the review gate.
 
 ``anonymize(archive, public_id)`` builds a pending :class:`Rendition` from the testimony's current
-inputs: the redacted transcript (transcripts/redact.py) and the audio — disguised in the consent's
-voice mode (studio/disguise.py, the code ``kuma voice disguise`` runs) unless consent says
+inputs: the redacted transcript (anonymization/redact.py) and the audio — disguised in the consent's
+voice mode (anonymization/disguise.py, the code ``kuma voice disguise`` runs) unless consent says
 ``voice: original`` — with every spoken redaction and every intake muted span replaced by silence
-or a tone (studio/bleep.py). A disguised rendition is then re-transcribed and its word error rate
-stored (studio/intelligibility.py): above ``KUMA_VOICE_MAX_WER``, or not measurable, it is flagged
+or a tone (anonymization/bleep.py). A disguised rendition is then re-transcribed and its word error rate
+stored (anonymization/intelligibility.py): above ``KUMA_VOICE_MAX_WER``, or not measurable, it is flagged
 and approval needs ``accept_unintelligible``. Idempotent: if the latest rendition was made
 from the same inputs (``rendition_fingerprint``) nothing is done. A testimony without a transcript
 is not anonymized (spoken names could not be located): it waits for its transcript.
@@ -49,11 +49,11 @@ from archive.models import (
 from archive.search import index_testimony
 from archive.testimonies import get, set_stage
 from archive.timecode import format_timecode
-from studio import bleep, disguise, intelligibility, voice
+from anonymization import bleep, disguise, intelligibility, voice
 from transcripts.engine import Engine
-from transcripts.phonetic import phonetic
-from transcripts.redact import TERM_KINDS as TERM_PLACEHOLDER_KINDS
-from transcripts.redact import RedactedTranscript, Redactor, Term, redact_segments
+from anonymization.phonetic import phonetic
+from anonymization.redact import TERM_KINDS as TERM_PLACEHOLDER_KINDS
+from anonymization.redact import RedactedTranscript, Redactor, Term, redact_segments
 from transcripts.versions import STAGE as TRANSCRIBE_STAGE
 
 STAGE = "anonymize"

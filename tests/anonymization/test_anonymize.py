@@ -10,9 +10,9 @@ from archive.consent import Use, current_rendition, decide, preferred_transcript
 from archive.errors import ReviewRequired
 from archive.models import MediaKind, Rendition, ReviewStatus, SensitiveTerm, StageState
 from archive.testimonies import add_consent, get
-from studio import anonymize as stage
-from studio.voice import RATE
-from tests.studio.conftest import disguised_without_bleeps
+from anonymization import stage
+from anonymization.voice import RATE
+from tests.anonymization.conftest import disguised_without_bleeps
 
 CONSENT = {"archive": True, "advocacy": True, "broadcast": True, "online": True,
            "identity": "pseudonym", "voice": "disguise"}

@@ -6,8 +6,8 @@ import numpy as np
 from archive.audio import iter_decode
 from archive.models import MediaKind
 from archive.testimonies import get
-from studio import anonymize as stage
-from studio import voice
+from anonymization import stage
+from anonymization import voice
 
 
 def disguised_without_bleeps(archive, public_id) -> np.ndarray:

@@ -12,9 +12,9 @@ from archive.audio import decode, probe
 from archive.consent import current_rendition, preferred_transcript
 from archive.errors import ReviewRequired
 from archive.testimonies import get
-from studio import anonymize as stage
-from studio.voice import RATE
-from tests.studio.conftest import disguised_without_bleeps
+from anonymization import stage
+from anonymization.voice import RATE
+from tests.anonymization.conftest import disguised_without_bleeps
 
 CONSENT = {"archive": True, "advocacy": True, "broadcast": True, "online": True,
            "identity": "pseudonym", "voice": "disguise"}

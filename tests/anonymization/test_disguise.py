@@ -1,4 +1,4 @@
-"""studio/disguise.py: the pipeline's renditions are exactly what `kuma voice disguise` makes of the
+"""anonymization/disguise.py: the pipeline's renditions are exactly what `kuma voice disguise` makes of the
 working copy with the testimony's internal key as label, in the consent's voice mode."""
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from archive.audio import decode
 from archive.consent import current_rendition
 from archive.models import MediaKind
 from archive.testimonies import get
-from studio import anonymize as stage
-from studio import disguise
+from anonymization import stage
+from anonymization import disguise
 
 CONSENT = {"archive": True, "advocacy": True, "broadcast": True, "online": True,
            "identity": "pseudonym", "voice": "disguise"}

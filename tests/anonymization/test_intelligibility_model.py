@@ -13,8 +13,8 @@ from archive.errors import ReviewRequired
 from archive.testimonies import get
 from ingest.pipeline import ingest_file
 from ingest.sidecar import IntakeMetadata
-from studio import anonymize as stage
-from studio import intelligibility, voice
+from anonymization import stage
+from anonymization import intelligibility, voice
 from tests.conftest import FULL_CONSENT, SHARED_MEDIA
 from transcripts.stage import Transcriber
 
