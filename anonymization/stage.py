@@ -41,6 +41,7 @@ from archive.models import (
     Rendition,
     ReviewStatus,
     SensitiveTerm,
+    StageName,
     StageState,
     Testimony,
     VoiceForm,
@@ -56,8 +57,8 @@ from anonymization.redact import TERM_KINDS as TERM_PLACEHOLDER_KINDS
 from anonymization.redact import RedactedTranscript, Redactor, Term, redact_segments
 from transcripts.versions import STAGE as TRANSCRIBE_STAGE
 
-STAGE = "anonymize"
-REVIEW_STAGE = "review"
+STAGE = StageName.ANONYMIZE
+REVIEW_STAGE = StageName.REVIEW
 WAITING_TRANSCRIPT = "en attente de transcription (les noms prononcés ne peuvent pas être situés sans elle)"
 CHUNK_S = disguise.CHUNK_S
 LISTENING_FORMATS = ("wav", "flac", "mp3", "ogg", "opus")

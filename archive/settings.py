@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     max_duration_s: float = Field(default=4 * 3600, description="Longest recording accepted at ingest, in seconds.")
     min_audio_dbfs: float = Field(default=-60.0, description="Recordings whose loudest second is quieter than this are rejected as silent.")
     ingest_jobs: int = Field(default=0, ge=0, description="Worker processes for a batch ingest (0: one per CPU core).")
+    inbox_dir: Path | None = Field(default=None, description="Drop folder the pipeline ingests from (`kuma process`, `kuma worker`): recordings with their sidecars; ingested files leave it, refused ones move to its `refusés/` folder with the reason; default: <home>/inbox.")
+    programme_dir: Path | None = Field(default=None, description="Folder of episode rundowns (YAML) the pipeline builds when their inputs are ready; default: <home>/programme.")
+    worker_interval_s: float = Field(default=30.0, gt=0, description="Seconds `kuma worker` waits between two passes over the pipeline when there was nothing to do.")
     working_sample_rate: int = Field(default=16000, description="Sample rate of the clean working copy (mono FLAC).")
     secret_key: str = Field(default="", description="Secret mixed into per-testimony keys (voice disguise). Generated into <home>/secret.key when empty.")
     actor: str = Field(default_factory=lambda: os.environ.get("USER", "kuma"), description="Name written in the audit log for CLI actions.")
@@ -98,6 +101,14 @@ class Settings(BaseSettings):
     @property
     def media_path(self) -> Path:
         return self.media_dir or self.home / "media"
+
+    @property
+    def inbox_path(self) -> Path:
+        return self.inbox_dir or self.home / "inbox"
+
+    @property
+    def programme_path(self) -> Path:
+        return self.programme_dir or self.home / "programme"
 
     @property
     def models_path(self) -> Path:

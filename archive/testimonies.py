@@ -30,7 +30,8 @@ def consent_fields() -> tuple[str, ...]:
 
 
 def add_consent(session: Session, testimony: Testimony, actor: str, **changes) -> ConsentRecord:
-    """Append a consent version: the latest version's values, overridden by ``changes``."""
+    """Append a consent version: the latest version's values, overridden by ``changes``. Only the
+    record: its consequences (search index, takedowns, erasure, feeds) are ``pipeline.change_consent``'s."""
     unknown = set(changes) - set(consent_fields()) - {"withdrawn_at"}
     if unknown:
         raise InputError(f"champ de consentement inconnu : {', '.join(sorted(unknown))}")
@@ -54,9 +55,6 @@ def add_consent(session: Session, testimony: Testimony, actor: str, **changes) -
     session.refresh(testimony, ["consents"])
     audit.record(session, actor, "consent.set", testimony=testimony, version=version,
                  changes={k: str(v) for k, v in changes.items()})
-    from archive.search import index_testimony  # the index follows consent (issue 7)
-
-    index_testimony(session, testimony)
     return record
 
 

@@ -118,22 +118,41 @@ def item_guid(slug: str) -> str:
     return f"urn:uuid:{uuid.uuid5(ITEM_NAMESPACE, slug)}"
 
 
-def load(session: Session, *, actor: str = "kuma", now: datetime | None = None) -> Catalog:
-    """Ask the consent policy about every testimony of every episode; mark new takedowns."""
-    now = now or utcnow()
-    episodes = session.scalars(
+def _episodes(session: Session) -> list[Episode]:
+    return list(session.scalars(
         select(Episode)
         .options(selectinload(Episode.testimonies).selectinload(EpisodeTestimony.testimony))
         .order_by(Episode.date, Episode.number, Episode.id)
-    ).all()
+    ))
+
+
+def takedowns_due(session: Session, now: datetime | None = None) -> list[Episode]:
+    """Episodes not yet taken down one of whose testimonies the policy no longer lets the archive
+    keep (consent withdrawn, archive consent off)."""
+    return [episode for episode in _episodes(session) if episode.taken_down_at is None and any(
+        not decide(link.testimony, Use.ARCHIVE, now=now).allowed for link in episode.testimonies)]
+
+
+def mark_takedowns(session: Session, *, actor: str = "kuma", now: datetime | None = None) -> list[str]:
+    """Mark the episodes :func:`takedowns_due` names as taken down; returns their slugs. Run on
+    every consent change (``pipeline.ON_CONSENT_CHANGE``) and before every publication."""
+    now = now or utcnow()
+    due = takedowns_due(session, now)
+    for episode in due:
+        episode.taken_down_at = now
+        audit.record(session, actor, "feed.takedown", target=episode.slug)
+    return [episode.slug for episode in due]
+
+
+def load(session: Session, *, now: datetime | None = None) -> Catalog:
+    """Ask the consent policy about every testimony of every episode (reads only: takedowns are
+    marked by :func:`mark_takedowns`)."""
+    now = now or utcnow()
     assets = _latest_assets(session)
     catalog = Catalog()
-    for episode in episodes:
+    for episode in _episodes(session):
         media = _media_files(episode, assets.get(episode.id, {}))
         testimonies = [link.testimony for link in episode.testimonies]
-        if episode.taken_down_at is None and any(not decide(t, Use.ARCHIVE, now=now).allowed for t in testimonies):
-            episode.taken_down_at = now
-            audit.record(session, actor, "feed.takedown", target=episode.slug)
         if episode.taken_down_at is not None:
             catalog.taken_down.append(TakenDown(slugify(episode.slug), item_guid(episode.slug), episode.taken_down_at,
                                                 tuple(m.name for m in media), episode.public))

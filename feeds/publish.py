@@ -74,16 +74,15 @@ def publish(archive: Archive, *, actor: str | None = None, progress: Callable[[s
     root.mkdir(parents=True, exist_ok=True)
     with _lock(root):
         with archive.session() as session:
-            catalog = catalog_module.load(session, actor=actor or settings.actor)
+            catalog_module.mark_takedowns(session, actor=actor or settings.actor)
+            catalog = catalog_module.load(session)
             access = radios.access_map(session)
         plan = plan_files(catalog, settings, access)
         result = PublishResult(root, root / "current", changed=False,
                                public_episodes=[e.slug for e in catalog.public],
                                radio_episodes=[e.slug for e in catalog.radio],
                                taken_down=[t.slug for t in catalog.taken_down], files=len(plan))
-        previous = read_manifest(root / "current")
-        manifest = _manifest(plan, previous)
-        digest = hashlib.sha256(json.dumps({p: m["sha256"] for p, m in manifest.items()}, sort_keys=True).encode()).hexdigest()
+        manifest, digest = _digest(root, plan)
         current = (root / "current").resolve() if (root / "current").exists() else None
         if current is not None and current.name.endswith(digest[:16]):
             result.version = current
@@ -95,6 +94,25 @@ def publish(archive: Archive, *, actor: str | None = None, progress: Callable[[s
         _prune(root, keep=version)
         result.version, result.changed = version, True
         return result
+
+
+def up_to_date(archive: Archive) -> bool:
+    """Whether the published directory is what :func:`publish` would write now (reads only)."""
+    root = archive.settings.public_path
+    current = (root / "current").resolve() if (root / "current").exists() else None
+    if current is None:
+        return False
+    with archive.session() as session:
+        if catalog_module.takedowns_due(session):
+            return False
+        plan = plan_files(catalog_module.load(session), archive.settings, radios.access_map(session))
+    return current.name.endswith(_digest(root, plan)[1][:16])
+
+
+def _digest(root: Path, plan: dict[str, Planned]) -> tuple[dict[str, dict], str]:
+    manifest = _manifest(plan, read_manifest(root / "current"))
+    digest = hashlib.sha256(json.dumps({p: m["sha256"] for p, m in manifest.items()}, sort_keys=True).encode()).hexdigest()
+    return manifest, digest
 
 
 def republish_after_consent_change(archive: Archive, *, actor: str | None = None) -> PublishResult:

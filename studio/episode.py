@@ -25,7 +25,7 @@ from archive import audit
 from archive.audio import Encoder, probe
 from archive.consent import ANONYMOUS_LABEL, REVIEW_REASON, Use, decide
 from archive.db import Archive
-from archive.errors import AudioError, ConsentRefused, NotFound, ReviewRequired, RundownError
+from archive.errors import AudioError, ConsentRefused, KumaError, NotFound, ReviewRequired, RundownError
 from archive.models import Episode, EpisodeTestimony, MediaAsset, MediaKind, Testimony
 from archive.settings import Settings
 from archive.store import sha256_file
@@ -383,6 +383,18 @@ def fingerprint(plan_: Plan, settings: Settings) -> str:
                "programme": plan_.programme, "inputs": plan_.inputs, "renditions": plan_.renditions,
                "settings": {k: getattr(settings, k) for k in keys}}
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def up_to_date(archive: Archive, rundown_path: Path) -> bool:
+    """Built already from exactly these inputs (False too when the rundown cannot be built now)."""
+    try:
+        planned = plan(archive, rundown_path)
+    except KumaError:
+        return False
+    stamp = fingerprint(planned, archive.settings)
+    with archive.session() as session:
+        existing = _find(session, planned)
+        return existing is not None and existing.build_fingerprint == stamp and _complete(archive, existing)
 
 
 def build_episode(archive: Archive, rundown_path: Path, *, public: bool | None = None, force: bool = False,

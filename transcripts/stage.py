@@ -95,10 +95,11 @@ class Transcriber:
         return plan.model is not None and status.fingerprint == self.fingerprint(testimony, plan)
 
     def pending(self) -> list[str]:
-        """Public ids of testimonies without an up-to-date transcript, oldest first."""
+        """Public ids of testimonies the policy lets be processed and without an up-to-date
+        transcript, oldest first."""
         with self.archive.session() as session:
             testimonies = session.scalars(select(Testimony).order_by(Testimony.id)).all()
-            return [t.public_id for t in testimonies if not self.up_to_date(t)]
+            return [t.public_id for t in testimonies if decide(t, Use.PROCESS).allowed and not self.up_to_date(t)]
 
     def flagged(self) -> list[str]:
         """Public ids of testimonies waiting for a person to transcribe them, oldest first."""

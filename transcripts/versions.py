@@ -16,12 +16,12 @@ from sqlalchemy.orm import Session
 from archive import audit, search
 from archive.consent import Use, decide, preferred_transcript
 from archive.errors import InputError, NotFound
-from archive.models import Segment, StageState, Testimony, Transcript, TranscriptSource, Word
+from archive.models import Segment, StageName, StageState, Testimony, Transcript, TranscriptSource, Word
 from archive.testimonies import set_stage
 from transcripts import formats, themes
 from transcripts.formats import Cue
 
-STAGE = "transcribe"
+STAGE = StageName.TRANSCRIBE
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
 
 

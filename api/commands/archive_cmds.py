@@ -9,20 +9,17 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from sqlalchemy import select
 
+import pipeline
 from api import context
 from api.context import console, emit_json
 from archive.consent import Use, decide
 from archive.errors import InputError, IntegrityError, StageError
 from archive.models import MediaAsset, Testimony, Theme
-from archive.testimonies import add_consent, get, withdraw
+from archive.testimonies import get
 from ingest.pipeline import IngestResult, collect_files, ingest_paths, quick_duration
 
 testimonies_app = typer.Typer(help="Lister et consulter les témoignages.", no_args_is_help=True)
 consent_app = typer.Typer(help="Consulter et modifier le consentement (historique conservé).", no_args_is_help=True)
-
-# Run after every consent change (a new version, a withdrawal) so that the published feeds follow
-# the consent at once, not at the next `kuma publish` (the feeds commands register it).
-after_consent_change: list = []
 
 
 def register(app: typer.Typer) -> None:
@@ -249,25 +246,22 @@ def consent_set(
     }.items() if v is not None}
     if not changes:
         raise InputError("rien à changer : indiquez au moins une option (--broadcast oui, --online non…)")
-    archive = context.archive()
-    with archive.session() as session:
-        record = add_consent(session, get(session, public_id), context.settings().actor, **changes)
-        version = record.version
-    console.print(f"{public_id} : consentement version {version} enregistré.")
-    for hook in after_consent_change:
-        hook(archive)
+    change = pipeline.change_consent(context.archive(), public_id, context.settings().actor, **changes)
+    console.print(f"{change.public_id} : consentement version {change.version} enregistré.")
+    _print_notes(change)
 
 
 @consent_app.command("withdraw")
 def consent_withdraw(public_id: str, note: str | None = typer.Option(None, help="Remarque.")) -> None:
     """Retirer le consentement : tout usage est refusé désormais et les publications sont retirées."""
-    archive = context.archive()
-    with archive.session() as session:
-        record = withdraw(session, get(session, public_id), context.settings().actor, note)
-        version = record.version
-    console.print(f"{public_id} : consentement retiré (version {version}). Plus aucun usage n'est autorisé.")
-    for hook in after_consent_change:
-        hook(archive)
+    change = pipeline.withdraw(context.archive(), public_id, context.settings().actor, note)
+    console.print(f"{change.public_id} : consentement retiré (version {change.version}). Plus aucun usage n'est autorisé.")
+    _print_notes(change)
+
+
+def _print_notes(change: pipeline.ConsentChange) -> None:
+    for note in change.notes:
+        console.print(f"  {note}", soft_wrap=True)
 
 
 def demo_step(demo) -> None:

@@ -10,7 +10,7 @@ from api.context import console, emit_json
 from archive.db import Archive
 from feeds import radios as radio_registry
 from feeds.build import LOWBAND, PUBLIC, RADIO, Urls
-from feeds.publish import PublishResult, publish as publish_feeds, republish_after_consent_change
+from feeds.publish import PublishResult, publish as publish_feeds
 
 radios_app = typer.Typer(help="Radios partenaires : jetons d'accès au flux privé.", no_args_is_help=True)
 
@@ -18,10 +18,6 @@ radios_app = typer.Typer(help="Radios partenaires : jetons d'accès au flux priv
 def register(app: typer.Typer) -> None:
     app.command("publish")(publish)
     app.add_typer(radios_app, name="radios")
-    from api.commands import archive_cmds
-
-    if _after_consent_change not in archive_cmds.after_consent_change:
-        archive_cmds.after_consent_change.append(_after_consent_change)
 
 
 def publish(json_output: bool = typer.Option(False, "--json", help="Résultat en JSON.")) -> None:
@@ -91,15 +87,6 @@ def radios_revoke(slug: str = typer.Argument(..., help="Identifiant de la radio.
         name = station.name
     publish_feeds(archive, actor=context.settings().actor)
     console.print(f"Accès de « {name} » révoqué : son adresse de flux ne fonctionne plus.")
-
-
-def _after_consent_change(archive: Archive) -> None:
-    result = republish_after_consent_change(archive, actor=context.settings().actor)
-    if result.taken_down:
-        console.print(f"Flux republiés : {len(result.taken_down)} épisode(s) retiré(s) "
-                      f"({', '.join(result.taken_down)}), listés dans takedown.json.")
-    elif result.changed:
-        console.print("Flux republiés selon le nouveau consentement.")
 
 
 def radio_feed_url(archive: Archive, token: str) -> str:

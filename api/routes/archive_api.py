@@ -6,14 +6,9 @@ answered like an unknown one (404): a withdrawn testimony simply disappears.
 """
 from __future__ import annotations
 
-import hashlib
-import os
-from collections.abc import Iterable, Iterator
 from datetime import datetime, timezone
 from email.utils import format_datetime, parsedate_to_datetime
-from pathlib import Path
 
-import numpy as np
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, Response
 from sqlalchemy import insert, select, text
@@ -21,8 +16,7 @@ from sqlalchemy.orm import Session
 
 from api import schemas
 from api.deps import Caller, get_archive, get_caller, get_session, reads_testimonies
-from archive import audit, search
-from archive.audio import encode_chunks, iter_decode, probe
+from archive import audit, clips, search
 from archive.consent import Use, current_rendition, decide, preferred_transcript
 from archive.db import Archive
 from archive.errors import Forbidden, InputError, NotFound, ReviewRequired
@@ -200,21 +194,16 @@ def clip(request: Request, public_id: str,
         raise InputError("la fin de l'extrait doit être après son début")
     testimony, decision = _visible(session, caller, public_id)
     asset = _clip_source(testimony, caller, decision, original)
-    source = archive.store.path(asset.sha256)
-    duration = asset.duration or probe(source).duration
-    if start >= duration:
-        raise InputError(f"début hors de l'enregistrement (durée {duration:.3f} s)")
-    end = min(end, duration, start + archive.settings.clip_max_seconds)
-    path, etag = _cached_clip(archive, asset, source, start, end)
-    audit.record(session, caller.actor, "testimony.clip", testimony=testimony, start=round(start, 3),
-                 end=round(end, 3), original=original, range=request.headers.get("range"))
+    cut = clips.cut(archive.settings, testimony.public_id, asset, archive.store.path(asset.sha256), start, end)
+    audit.record(session, caller.actor, "testimony.clip", testimony=testimony, start=round(cut.start, 3),
+                 end=round(cut.end, 3), original=original, range=request.headers.get("range"))
     last_modified = asset.created_at.astimezone(timezone.utc).replace(microsecond=0)
-    headers = {"etag": etag, "last-modified": format_datetime(last_modified, usegmt=True),
+    headers = {"etag": cut.etag, "last-modified": format_datetime(last_modified, usegmt=True),
                "cache-control": "private, max-age=3600"}
-    if _not_modified(request, etag, last_modified):
+    if _not_modified(request, cut.etag, last_modified):
         return Response(status_code=304, headers=headers)
-    return FileResponse(path, media_type="audio/mpeg", headers=headers, content_disposition_type="inline",
-                        filename=f"{testimony.public_id}_{start:.1f}-{end:.1f}.mp3")
+    return FileResponse(cut.path, media_type="audio/mpeg", headers=headers, content_disposition_type="inline",
+                        filename=f"{testimony.public_id}_{cut.start:.1f}-{cut.end:.1f}.mp3")
 
 
 def _clip_source(testimony: Testimony, caller: Caller, decision, original: bool) -> MediaAsset:
@@ -230,33 +219,6 @@ def _clip_source(testimony: Testimony, caller: Caller, decision, original: bool)
     if asset is None:
         raise NotFound("aucun fichier audio pour ce témoignage")
     return asset
-
-
-def _cached_clip(archive: Archive, asset: MediaAsset, source: Path, start: float, end: float) -> tuple[Path, str]:
-    """Cut and encode once; the same request then gets the same bytes (resumable downloads)."""
-    bitrate = archive.settings.clip_bitrate
-    key = hashlib.sha256(f"{asset.sha256}:{start:.3f}:{end:.3f}:{bitrate}".encode()).hexdigest()[:40]
-    folder = archive.settings.home / "cache" / "clips"
-    path = folder / f"{key}.mp3"
-    if not path.exists():
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        rate = asset.sample_rate or probe(source).sample_rate
-        temp = folder / f".{key}.{os.getpid()}.tmp"
-        chunks = _slice(iter_decode(source, channels=1), int(start * rate), int(end * rate))
-        encode_chunks(chunks, temp, rate=rate, fmt="mp3", bitrate=bitrate)
-        os.replace(temp, path)
-    return path, f'"{key}"'
-
-
-def _slice(chunks: Iterable[np.ndarray], first: int, stop: int) -> Iterator[np.ndarray]:
-    position = 0
-    for chunk in chunks:
-        low, high = max(first - position, 0), min(stop - position, len(chunk))
-        if high > low:
-            yield chunk[low:high]
-        position += len(chunk)
-        if position >= stop:
-            return
 
 
 def _not_modified(request: Request, etag: str, last_modified: datetime) -> bool:

@@ -10,6 +10,7 @@ from archive.models.testimony import (
     MediaAsset,
     MediaKind,
     SensitiveTerm,
+    StageName,
     StageState,
     StageStatus,
     Testimony,

@@ -46,6 +46,18 @@ class StageState(enum.StrEnum):
 
 
 testimony_themes = Table(
+class StageName(enum.StrEnum):
+    """The pipeline's stages, in order (``pipeline.STAGES`` runs them); also the keys of
+    ``StageStatus.stage``."""
+
+    INGEST = "ingest"
+    TRANSCRIBE = "transcribe"
+    ANONYMIZE = "anonymize"
+    REVIEW = "review"
+    BUILD_EPISODE = "build_episode"
+    PUBLISH = "publish"
+
+
     "testimony_themes",
     Base.metadata,
     Column("testimony_id", ForeignKey("testimonies.id", ondelete="CASCADE"), primary_key=True),

@@ -61,7 +61,8 @@ def test_index_follows_consent_and_is_idempotent(archive, seed_testimony):
         assert session.scalar(select(func.count()).select_from(SearchSegment)) == 1
         assert session.get(SearchAccess, testimony.id).advocacy_ok
         assert search(session, "desert", use=Use.ADVOCACY, redacted=True).count == 1
-        withdraw(session, testimony, "test")  # add_consent re-indexes: texts are dropped
+        withdraw(session, testimony, "test")
+        index_testimony(session, testimony)  # what pipeline.ON_CONSENT_CHANGE does: texts are dropped
         assert session.scalar(select(func.count()).select_from(SearchSegment)) == 0
         assert not session.get(SearchAccess, testimony.id).archive_ok
         assert search(session, "desert", use=Use.ARCHIVE, redacted=False).count == 0
