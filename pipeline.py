@@ -71,6 +71,7 @@ class StageResult:
     reason: str | None = None
     testimony: str | None = None  # the testimony's public id, when the stage works on one
     detail: dict = field(default_factory=dict)
+    source: object = field(default=None, repr=False, compare=False)  # the stage module's own result
 
     @property
     def failed(self) -> bool:
@@ -113,7 +114,8 @@ class Ingest:
         """The stage result of one ``ingest/`` result (``kuma ingest`` runs batches in parallel)."""
         state = StageState.FAILED if result.status == "failed" else StageState.DONE
         return StageResult(self.name, str(result.path), state, result.status == "ingested", result.reason,
-                           result.public_id, {"duration": result.duration, "duplicate": result.status == "duplicate"})
+                           result.public_id, {"duration": result.duration, "duplicate": result.status == "duplicate"},
+                           result)
 
 
 class Transcribe:
@@ -143,7 +145,7 @@ class Transcribe:
         return StageResult(self.name, result.public_id, self.STATES[result.status], result.status == "done",
                            result.reason, result.public_id,
                            {"status": result.status, "duration": result.duration, "version": result.version,
-                            "segments": result.segments, "language": result.language})
+                            "segments": result.segments, "language": result.language}, result)
 
 
 class Anonymize:
@@ -157,7 +159,8 @@ class Anonymize:
     def run(self, archive: Archive, ref: str, *, actor: str = "kuma", progress: Progress | None = None) -> StageResult:
         result = anonymization.anonymize(archive, ref, actor=actor, progress=progress, engine=engine_for(archive))
         return StageResult(self.name, ref, self.STATES[result.status], result.status == "created", result.reason, ref,
-                           {"status": result.status, "rendition": result.rendition_id, "redactions": result.redactions})
+                           {"status": result.status, "rendition": result.rendition_id, "redactions": result.redactions},
+                           result)
 
 
 class Review:
@@ -206,7 +209,7 @@ class BuildEpisode:
         except KumaError as exc:
             return StageResult(self.name, ref, StageState.FAILED, False, _problems(exc))
         return StageResult(self.name, ref, StageState.DONE, built.built, None, None,
-                           {"episode": built.slug, "duration": built.duration, "loudness": built.loudness})
+                           {"episode": built.slug, "duration": built.duration, "loudness": built.loudness}, built)
 
 
 class Publish:
@@ -230,7 +233,7 @@ class Publish:
             return StageResult(self.name, ref, StageState.FAILED, False, str(exc))
         return StageResult(self.name, ref, StageState.DONE, published.changed, None, None,
                            {"version": published.version.name, "public": published.public_episodes,
-                            "radio": published.radio_episodes, "taken_down": published.taken_down})
+                            "radio": published.radio_episodes, "taken_down": published.taken_down}, published)
 
 
 def _problems(exc: KumaError) -> str:
@@ -300,6 +303,7 @@ class Runner:
         self.ref: str | None = None
         self.last: list[StageResult] = []
         self.error: str | None = None
+        self._stopping = threading.Event()
 
     @property
     def running(self) -> bool:
@@ -318,17 +322,31 @@ class Runner:
         if self._thread is not None:
             self._thread.join(timeout)
 
+    def stop(self) -> None:
+        """Stop after the item in progress (it finishes: nothing is left half-done)."""
+        self._stopping.set()
+
     def _pass(self) -> None:
+        done: list[StageResult] = []
+
         def started(stage: Stage, ref: str) -> None:
+            if self._stopping.is_set():
+                raise _Stopped
             self.stage, self.ref = stage.name, ref
 
         self.error = None
         try:
-            self.last = process(self.archive, actor=self.actor, hooks=Hooks(on_start=started))
+            process(self.archive, actor=self.actor, hooks=Hooks(on_start=started, on_result=done.append))
+        except _Stopped:
+            self.error = "arrêté avant la fin du passage"
         except KumaError as exc:
             self.error = str(exc)
         finally:
-            self.stage = self.ref = None
+            self.last, self.stage, self.ref = done, None, None
+
+
+class _Stopped(Exception):
+    pass
 
 
 # ------------------------------------------------------------------------------ consent changes
@@ -387,7 +405,7 @@ class ConsentChange:
     notes: list[str] = field(default_factory=list)
 
 
-def change_consent(archive: Archive, public_id: str, actor: str, **changes) -> ConsentChange:
+def change_consent(archive: Archive, public_id: str, actor: str, changes: dict) -> ConsentChange:
     """Record a new consent version (the latest one's values overridden by ``changes``), then run
     :data:`ON_CONSENT_CHANGE`."""
     return _apply(archive, public_id, actor, lambda session, t: add_consent(session, t, actor, **changes))

@@ -11,7 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 import api.routes.public
-from api.routes import archive_api
+from api.routes import archive_api, pipeline_api
 from archive.db import Archive, open_archive
 from archive.errors import KumaError
 from archive.settings import Settings, get_settings
@@ -27,6 +27,10 @@ def create_app(settings: Settings | None = None, *, archive: Archive | None = No
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         yield
+        runner = getattr(app.state, "pipeline", None)
+        if runner is not None:
+            runner.stop()
+            runner.join()  # the item in progress finishes before the archive closes
         if owned:
             app.state.archive.dispose()
 
@@ -36,6 +40,7 @@ def create_app(settings: Settings | None = None, *, archive: Archive | None = No
     app.state.archive = archive or open_archive(settings)
     app.add_exception_handler(KumaError, _kuma_error)
     app.include_router(archive_api.router)
+    app.include_router(pipeline_api.router)
     app.include_router(api.routes.public.router)
     return app
 

@@ -1,7 +1,8 @@
 """``kuma demo``: a fresh archive built from the bundled sample testimonies, end to end.
 
-The demo runs the steps below in order; each area adds its part in its own
-``api/commands/<area>.py`` ``demo_step(demo)``.
+The demo runs every stage of ``pipeline.STAGES``, in order; :data:`VIEWS` says which command
+module shows each stage (and plays the people's parts: the reviewer approves, the producer writes
+the rundowns). Then the server's part says how to serve what was built.
 """
 from __future__ import annotations
 
@@ -13,13 +14,23 @@ from typing import Any
 from rich.console import Console
 
 from api import context
+import pipeline
 from api.commands import anonymize, archive_cmds, episodes, feeds, server, transcripts
+from api.commands import pipeline as pipeline_cmd
 from archive.db import Archive
+from archive.models import StageName
 from archive.settings import Settings
 
 SAMPLES = Path(__file__).with_name("demo_data")
 
-STEPS = (archive_cmds, transcripts, anonymize, episodes, feeds, server)
+VIEWS = {
+    StageName.INGEST: archive_cmds.demo_step,
+    StageName.TRANSCRIBE: transcripts.demo_step,
+    StageName.ANONYMIZE: anonymize.demo_step,
+    StageName.REVIEW: anonymize.demo_review,
+    StageName.BUILD_EPISODE: episodes.demo_step,
+    StageName.PUBLISH: feeds.demo_step,
+}
 
 
 @dataclass
@@ -41,7 +52,9 @@ def run_demo(home: str | Path) -> Demo:
     archive = Archive(settings)
     demo = Demo(home=home, archive=archive, console=context.console)
     demo.console.rule(f"[bold]Kuma — démonstration[/] ({home})")
-    for step in STEPS:
-        step.demo_step(demo)
+    for stage in pipeline.STAGES:
+        VIEWS[stage.name](demo, stage)
+    for module in (server, pipeline_cmd):
+        module.demo_step(demo)
     demo.console.rule("[bold green]Démonstration terminée")
     return demo

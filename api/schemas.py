@@ -128,3 +128,26 @@ class EpisodeOut(BaseModel):
     description: str
     duration: float | None = None
     public: bool
+
+
+class StageResultOut(BaseModel):
+    stage: str
+    ref: str
+    state: str
+    changed: bool
+    reason: str | None = None
+    testimony: str | None = None
+
+
+class StageOut(BaseModel):
+    name: str = Field(description="The stage's name, in pipeline order.")
+    pending: list[str] = Field(description="What the stage has work for: inbox files, testimony ids, rundowns, feeds.")
+
+
+class PipelineOut(BaseModel):
+    stages: list[StageOut]
+    running: bool = Field(description="A pass is running in the background.")
+    stage: str | None = Field(None, description="The stage the running pass is at.")
+    ref: str | None = Field(None, description="What the running pass works on.")
+    last: list[StageResultOut] = Field(default_factory=list, description="What the last pass did.")
+    error: str | None = Field(None, description="Why the last pass stopped, if it did.")

@@ -43,3 +43,15 @@ def test_exit_codes_are_documented():
     text = docs_text()
     for code in range(0, 8):
         assert f"| {code} |" in text
+
+
+def test_the_stage_list_in_the_docs_is_the_pipeline():
+    import re
+
+    import pipeline
+
+    text = (DOCS / "pipeline.md").read_text(encoding="utf-8")
+    documented = re.findall(r"^\| \d \| `(\w+)` \|", text, flags=re.M)
+    assert documented == [stage.name.value for stage in pipeline.STAGES]
+    effects = re.findall(r"^\| `(\w+)` \| (?:in the consent|after)", text, flags=re.M)
+    assert effects == [effect.name for effect in pipeline.ON_CONSENT_CHANGE]

@@ -5,24 +5,24 @@ from pathlib import Path
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+import pipeline
 from api import context
 from api.context import console, emit_json
+from api.progress import progress_bar
 from archive.errors import InputError, StageError
+from archive.models import StageState, TermKind
 from archive.testimonies import get
 from archive.timecode import format_timecode
 from anonymization import stage
 from anonymization import intelligibility
 from transcripts import formats
-from transcripts.engine import Engine
 
 review_app = typer.Typer(help="Relire, corriger et approuver les versions anonymisées.", no_args_is_help=True)
 
 STATUS_LABELS = {"created": "[green]créée (à relire)[/]", "unchanged": "à jour", "waiting": "[yellow]en attente[/]",
                  "refused": "[yellow]refusé[/]", "failed": "[red]échec[/]"}
-TERM_KINDS = ("name", "place", "phone", "other")
 
 
 def register(app: typer.Typer) -> None:
@@ -51,22 +51,19 @@ def anonymize(
 
 
 def _run(archive, public_ids: list[str], actor: str) -> list[stage.AnonymizeResult]:
-    results, engine = [], Engine(archive.settings)  # one engine: the gate's model loads once per batch
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f} %"),
-                  TimeRemainingColumn(), console=console, transient=True) as progress:
-        for public_id in public_ids:
-            task = progress.add_task(public_id, total=None)
+    with progress_bar() as bar:
+        def progress(_step, ref: str):
+            task = bar.add_task(ref, total=None)
+            return lambda done, total: bar.update(task, completed=done, total=total or None, visible=done < total)
 
-            def advance(done: float, total: float, task=task) -> None:
-                progress.update(task, completed=done, total=total or None)
+        hooks = pipeline.Hooks(progress=progress, on_result=lambda r: console.print(_line(r.source), soft_wrap=True))
+        return [r.source for r in pipeline.run_stage(archive, pipeline.ANONYMIZE, public_ids, actor=actor, hooks=hooks)]
 
-            result = stage.anonymize(archive, public_id, actor=actor, progress=advance, engine=engine)
-            progress.remove_task(task)
-            detail = f" ({result.redactions} passage(s) masqué(s))" if result.status in ("created", "unchanged") else ""
-            reason = f" : {result.reason}" if result.reason else ""
-            console.print(f"{public_id} : {STATUS_LABELS[result.status]}{detail}{reason}", soft_wrap=True)
-            results.append(result)
-    return results
+
+def _line(result: stage.AnonymizeResult) -> str:
+    detail = f" ({result.redactions} passage(s) masqué(s))" if result.status in ("created", "unchanged") else ""
+    reason = f" : {escape(result.reason)}" if result.reason else ""
+    return f"{result.public_id} : {STATUS_LABELS[result.status]}{detail}{reason}"
 
 
 @review_app.command("list")
@@ -191,8 +188,8 @@ def review_add_term(
     run: bool = typer.Option(True, "--run/--no-run", help="Refaire la version anonymisée tout de suite."),
 ) -> None:
     """Ajouter un terme sensible ; la version anonymisée repart en relecture."""
-    if kind not in TERM_KINDS:
-        raise InputError(f"type inconnu {kind!r} (attendu : {', '.join(TERM_KINDS)})")
+    if kind not in {k.value for k in TermKind}:
+        raise InputError(f"type inconnu {kind!r} (attendu : {', '.join(TermKind)})")
     _change_terms(public_id, run, lambda session, t, actor: stage.add_term(session, t, term, kind, actor))
 
 
@@ -261,18 +258,30 @@ def export_redacted(testimony, fmt: str) -> str:
     return formats.render(fmt, formats.as_cues(rendition.redacted_segments), meta)
 
 
-def demo_step(demo) -> None:
-    """Anonymize the samples, show what review sees, approve, and say where the results are."""
+def demo_step(demo, step) -> None:
+    """Anonymize the samples."""
     demo.console.print("[bold]3. Anonymisation[/] : voix déguisée, données personnelles coupées, texte caviardé")
+    with progress_bar() as bar:
+        def progress(_stage, ref: str):
+            task = bar.add_task(ref, total=None)
+            return lambda done, total: bar.update(task, completed=done, total=total or None, visible=done < total)
+
+        hooks = pipeline.Hooks(progress=progress, on_result=lambda r: demo.console.print(_line(r.source), soft_wrap=True))
+        results = list(pipeline.run_stage(demo.archive, step, actor="demo", hooks=hooks))
+    demo.notes["anonymized"] = [r.testimony for r in results if r.state == StageState.DONE]
+
+
+def demo_review(demo, step) -> None:
+    """What review sees; the demo approves as the reviewer would, and says where the results are."""
+    demo.console.print("[bold]4. Relecture[/] : ce que la personne qui relit voit, puis son approbation")
     archive = demo.archive
-    results = _run(archive, list(demo.public_ids), "demo")
     out = demo.home / "anonymise"
     out.mkdir(parents=True, exist_ok=True)
-    for result in results:
-        if result.status not in ("created", "unchanged"):
+    for result in pipeline.run_stage(archive, step, actor="demo"):
+        if result.state != StageState.NEEDS_HUMAN or result.detail.get("task") != "relire":
             continue
         with archive.session() as session:
-            testimony = get(session, result.public_id)
+            testimony = get(session, result.ref)
             rendition = stage.current_or_raise(testimony)
             print_review(testimony.public_id, rendition.status, stage.review_items(session, rendition), demo.console)
             print_flags(stage.review_flags(session, rendition), demo.console)
@@ -286,4 +295,3 @@ def demo_step(demo) -> None:
             vtt.write_text(export_redacted(testimony, "vtt"), encoding="utf-8")
             demo.console.print(f"{testimony.public_id} approuvé — voix déguisée : {audio}\n"
                                f"    transcription caviardée : {vtt}", soft_wrap=True)
-    demo.notes["anonymized"] = [r.public_id for r in results if r.status in ("created", "unchanged")]

@@ -246,7 +246,7 @@ def consent_set(
     }.items() if v is not None}
     if not changes:
         raise InputError("rien à changer : indiquez au moins une option (--broadcast oui, --online non…)")
-    change = pipeline.change_consent(context.archive(), public_id, context.settings().actor, **changes)
+    change = pipeline.change_consent(context.archive(), public_id, context.settings().actor, changes)
     console.print(f"{change.public_id} : consentement version {change.version} enregistré.")
     _print_notes(change)
 
@@ -264,10 +264,16 @@ def _print_notes(change: pipeline.ConsentChange) -> None:
         console.print(f"  {note}", soft_wrap=True)
 
 
-def demo_step(demo) -> None:
-    """Ingest the bundled sample testimonies."""
-    demo.console.print("[bold]1. Ingestion[/] des témoignages d'exemple")
-    for result in ingest_paths(demo.archive, [demo.samples], actor="demo"):
-        _print_result(result)
-        if result.public_id:
-            demo.public_ids.append(result.public_id)
+def demo_step(demo, stage) -> None:
+    """The bundled sample testimonies are dropped in the inbox (with their sidecars), where the
+    ingest stage takes them in."""
+    demo.console.print("[bold]1. Ingestion[/] des témoignages d'exemple, déposés dans le dossier de dépôt")
+    drop = ensure_private_dir(demo.archive.settings.inbox_path)
+    for sample in sorted(demo.samples.iterdir()):
+        if sample.suffix.lower() in (*AUDIO_SUFFIXES, *SIDECAR_SUFFIXES):
+            shutil.copy2(sample, drop / sample.name)  # keeps the old mtime: no wait for a copy to settle
+    for result in pipeline.run_stage(demo.archive, stage, actor="demo"):
+        demo.console.print(f"[green]✓[/] {Path(result.ref).name} → {result.testimony}" if result.changed
+                           else f"[red]✗[/] {escape(result.reason or '')}", soft_wrap=True)
+        if result.testimony:
+            demo.public_ids.append(result.testimony)

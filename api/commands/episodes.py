@@ -9,6 +9,7 @@ import yaml
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+import pipeline
 from api import context
 from api.context import console, emit_json, err_console
 from archive.audio import encode
@@ -160,9 +161,10 @@ def _demo_sounds(folder: Path) -> None:
     encode(np.stack([bed, bed * 0.9], axis=1).astype(np.float32), folder / "nappe.flac", rate=DEMO_RATE)
 
 
-def demo_step(demo) -> None:
-    """Build a public episode (testimonies allowed online) and a radio-only one, with a radio pack."""
-    demo.console.print("[bold]4. Émission[/] : conducteur, montage, niveaux, encodages, chapitres, paquet radio")
+def demo_step(demo, step) -> None:
+    """Write a public episode's rundown (testimonies allowed online) and a radio-only one into the
+    programme folder, where the build stage finds them; then a radio pack."""
+    demo.console.print("[bold]5. Émission[/] : conducteur, montage, niveaux, encodages, chapitres, paquet radio")
     from archive.consent import Use, decide
     from archive.testimonies import get
 
@@ -173,19 +175,31 @@ def demo_step(demo) -> None:
     if not broadcast:
         demo.console.print("  aucun témoignage approuvé pour la diffusion : étape sautée")
         return
-    folder = demo.home / "studio"
+    folder = demo.archive.settings.programme_path
     _demo_sounds(folder / "sons")
     plans = [(2, "Revenir, et après ?", broadcast[:2], False)]
     if online:
         plans.insert(0, (1, "Ce qu'on ne nous avait pas dit", online[:1], True))
-    for number, title, public_ids, public in plans:
-        result = _demo_episode(demo, folder, number, title, public_ids, public)
-    pack_path = make_pack(demo.archive, result.episode_id, demo.home / "paquets", actor="demo")
+    public_rundowns = {str(_demo_rundown(demo, folder, number, title, public_ids, public)): public
+                       for number, title, public_ids, public in plans}
+    built = None
+    for result in pipeline.run_stage(demo.archive, step, actor="demo"):
+        if result.failed:
+            demo.console.print(f"  [red]✗[/] {Path(result.ref).name} : {result.reason}", soft_wrap=True)
+            continue
+        built = result.source
+        audience = "public (internet et radios)" if public_rundowns.get(result.ref) else "radios partenaires seulement"
+        demo.console.print(f"  conducteur : {result.ref}\n  épisode {built.slug} — {built.duration:.1f} s — {audience}",
+                           soft_wrap=True)
+        print_loudness(built.loudness, demo.console)
+    if built is None:
+        return
+    pack_path = make_pack(demo.archive, built.episode_id, demo.home / "paquets", actor="demo")
     demo.console.print(f"  paquet radio : {pack_path}", soft_wrap=True)
-    demo.notes["episode"] = {"id": result.episode_id, "slug": result.slug, "pack": str(pack_path)}
+    demo.notes["episode"] = {"id": built.episode_id, "slug": built.slug, "pack": str(pack_path)}
 
 
-def _demo_episode(demo, folder: Path, number: int, title: str, public_ids: list[str], public: bool):
+def _demo_rundown(demo, folder: Path, number: int, title: str, public_ids: list[str], public: bool) -> Path:
     items = [{"type": "jingle", "file": "sons/jingle.flac", "title": "Générique", "fade_out": 1.0},
              {"type": "host", "file": "sons/animation.flac", "title": "Présentation", "crossfade": 0.5}]
     for index, public_id in enumerate(public_ids):
@@ -201,12 +215,7 @@ def _demo_episode(demo, folder: Path, number: int, title: str, public_ids: list[
     _clip_outs(demo, rundown)
     path = folder / f"episode-{number:03d}.yaml"
     path.write_text(yaml.safe_dump(rundown, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    result = build_episode(demo.archive, path, public=public, actor="demo")
-    audience = "public (internet et radios)" if public else "radios partenaires seulement"
-    demo.console.print(f"  conducteur : {path}\n  épisode {result.slug} — {result.duration:.1f} s — {audience}",
-                       soft_wrap=True)
-    print_loudness(result.loudness, demo.console)
-    return result
+    return path
 
 
 def _clip_outs(demo, rundown: dict) -> None:

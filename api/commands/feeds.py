@@ -5,6 +5,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
+import pipeline
 from api import context
 from api.context import console, emit_json
 from archive.db import Archive
@@ -114,13 +115,17 @@ def _print_result(result: PublishResult, archive: Archive) -> None:
         console.print(f"  retirés     {', '.join(result.taken_down)} (radio/takedown.json)")
 
 
-def demo_step(demo) -> None:
+def demo_step(demo, step) -> None:
     """Publish the feeds (public, low-band, one demo radio) and say how to serve them."""
-    demo.console.print("[bold]Flux[/] : publication du flux public, du flux bas débit et d'un flux radio")
+    demo.console.print("[bold]6. Flux[/] : publication du flux public, du flux bas débit et d'un flux radio")
     archive = demo.archive
     with archive.session() as session:
         _, token = radio_registry.add(session, "Radio de démonstration", slug="radio-demo", actor="demo")
-    result = publish_feeds(archive, actor="demo")
+    published = next(iter(pipeline.run_stage(archive, step, [step.REF], actor="demo")))
+    if published.failed:
+        demo.console.print(f"  [red]✗[/] {published.reason}", soft_wrap=True)
+        return
+    result = published.source
     urls = Urls(archive.settings)
     current = result.current
     radio_url = radio_feed_url(archive, token)

@@ -7,10 +7,13 @@ import typer
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+import pipeline
 from api import context
 from api.context import console, emit_json
 from archive.errors import InputError, StageError
+from archive.models import StageState
 from archive.testimonies import get
+from archive.timecode import format_timecode
 from transcripts import formats
 from transcripts.engine import TranscribeOptions, model_available
 from transcripts.stage import TranscribeResult, Transcriber
@@ -84,7 +87,7 @@ def _run_with_progress(transcriber: Transcriber, targets: list[str], durations: 
 
 def _clock(done: float, total: float) -> str:
     """Audio time transcribed / to transcribe, e.g. "0:12:30 / 1:05:00 d'audio"."""
-    as_hms = lambda s: f"{int(s // 3600)}:{int(s % 3600 // 60):02d}:{int(s % 60):02d}"
+    as_hms = lambda s: format_timecode(s, millis=False, hour_digits=1)  # noqa: E731
     return f"{as_hms(done)} / {as_hms(total)} d'audio"
 
 
@@ -197,19 +200,18 @@ def show(
             f"{s['theme']} ({s['score']})" for s in data["theme_suggestions"]))
 
 
-def demo_step(demo) -> None:
+def demo_step(demo, stage) -> None:
     """Transcribe the samples with the real model (installed into the demo archive from its
     packages), print an excerpt of each and its word error rate against the sample's script."""
     demo.console.print("[bold]2. Transcription[/]")
     settings = demo.archive.settings
     _install_demo_model(demo, settings)
-    transcriber = Transcriber(demo.archive, actor="demo")
-    results = list(transcriber.run_many(demo.public_ids))
+    results = list(pipeline.run_stage(demo.archive, stage, actor="demo"))
     for result in results:
-        demo.console.print(_line(result), soft_wrap=True)
-        _print_quality(demo, result.public_id)
+        demo.console.print(_line(result.source), soft_wrap=True)
+        _print_quality(demo, result.testimony)
     demo.notes["transcribed_with_model"] = True
-    flagged = [r.public_id for r in results if r.status == "needs-human"]
+    flagged = [r.testimony for r in results if r.state == StageState.NEEDS_HUMAN]
     if flagged:
         _correct_by_hand(demo, flagged)
     _print_excerpt(demo)

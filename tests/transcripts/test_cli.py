@@ -7,6 +7,7 @@ import shutil
 import pytest
 import webvtt
 
+import pipeline
 from api import context
 from api.cli import main
 from api.demo import Demo
@@ -132,7 +133,7 @@ def test_demo_without_the_model_wheels_says_which_extra_to_install(tmp_path, mak
     demo = _demo(tmp_path, _demo_samples(make_audio, tmp_path / "samples"), whisper_model="base")
     try:
         with pytest.raises(ConfigError, match=r"model-base"):
-            demo_step(demo)
+            demo_step(demo, pipeline.TRANSCRIBE)
         from archive.models import Transcript
 
         with demo.archive.session() as session:  # no reference transcript slipped in instead
@@ -148,7 +149,7 @@ def test_demo_with_a_local_model_transcribes(tmp_path, make_audio, capsys, tiny_
                  whisper_cpu_threads=1, **RANDOM_MODEL_LIMITS)
     from api.commands.transcripts import demo_step
 
-    demo_step(demo)
+    demo_step(demo, pipeline.TRANSCRIBE)
     out = capsys.readouterr().out
     assert out.count("transcrit T-") == 2 and "Extrait de T-000001" in out
     assert out.count("taux d'erreur sur les mots (WER)") == 2 and "sur 10 mots du script" in out  # "1" spelled "un"
@@ -167,7 +168,7 @@ def test_demo_has_a_person_correct_a_flagged_testimony(tmp_path, make_audio, cap
     from archive.consent import preferred_transcript
     from archive.testimonies import get
 
-    demo_step(demo)
+    demo_step(demo, pipeline.TRANSCRIBE)
     out = capsys.readouterr().out
     assert out.count("transcription humaine nécessaire T-") == 2
     assert "kuma transcript import sample-1-test.vtt" in out
