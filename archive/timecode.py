@@ -27,9 +27,28 @@ def parse_timecode(value: str | int | float) -> float:
     return hours * 3600 + minutes * 60 + secs
 
 
-def format_timecode(seconds: float, *, millis: bool = True) -> str:
-    total_ms = int(round(seconds * 1000))
-    hours, rest = divmod(total_ms, 3_600_000)
+def format_timecode(seconds: float, *, millis: bool = True, separator: str = ".", nearest: bool = False,
+                    short: bool = False, hour_digits: int = 2) -> str:
+    """The one way times are written (a negative time is 0):
+
+    - ``00:01:15.500`` (the default; WebVTT), ``00:01:15,500`` (``separator=","``: SRT);
+    - ``00:01:15`` (``millis=False``): the second it is in; ``nearest=True``: the nearest second
+      (durations, podcast chapters);
+    - ``1:01:15`` / ``01:15`` (``short=True``): hours only when there are some, unpadded;
+    - ``0:01:15`` (``hour_digits=1``): hours always, unpadded.
+    """
+    hours, rest = divmod(_shown_ms(max(0.0, seconds), millis, nearest), 3_600_000)
     minutes, rest = divmod(rest, 60_000)
     secs, ms = divmod(rest, 1000)
-    return f"{hours:02d}:{minutes:02d}:{secs:02d}.{ms:03d}" if millis else f"{hours:02d}:{minutes:02d}:{secs:02d}"
+    clock = f"{minutes:02d}:{secs:02d}" + (f"{separator}{ms:03d}" if millis else "")
+    if short and not hours:
+        return clock
+    return f"{hours:0{1 if short else hour_digits}d}:{clock}"
+
+
+def _shown_ms(seconds: float, millis: bool, nearest: bool) -> int:
+    """The time in milliseconds, cut to what is shown."""
+    if not millis and nearest:
+        return int(round(seconds)) * 1000
+    total = int(round(seconds * 1000))
+    return total if millis else total - total % 1000

@@ -23,6 +23,7 @@ from pathlib import Path
 from feedgen.feed import FeedGenerator
 
 from archive.settings import Settings
+from archive.timecode import format_timecode
 from feeds import namespace
 from feeds.catalog import RENDITION_TITLES, Catalog, FeedEpisode, MediaFile
 
@@ -248,8 +249,8 @@ def sri(sha256_hex: str) -> str:
 
 
 def hms(seconds: float) -> str:
-    total = int(round(seconds))
-    return f"{total // 3600:02d}:{total % 3600 // 60:02d}:{total % 60:02d}"
+    """HH:MM:SS to the nearest second (itunes:duration)."""
+    return format_timecode(seconds, millis=False, nearest=True)
 
 
 def truncate_bytes(text: str, limit: int) -> str:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from archive.errors import InputError
+from archive.timecode import format_timecode, parse_timecode
 
 FORMATS = ("vtt", "srt", "txt", "json", "podcast-json")
 IMPORT_FORMATS = ("vtt", "srt", "txt")
@@ -57,11 +58,8 @@ def as_cues(items: Iterable[Any]) -> list[Cue]:
 # --- timecodes ------------------------------------------------------------------------------
 
 def format_clock(seconds: float, separator: str) -> str:
-    total_ms = max(0, int(round(seconds * 1000)))
-    hours, rest = divmod(total_ms, 3_600_000)
-    minutes, rest = divmod(rest, 60_000)
-    secs, ms = divmod(rest, 1000)
-    return f"{hours:02d}:{minutes:02d}:{secs:02d}{separator}{ms:03d}"
+    """Kept for api/commands/transcripts.py's demo lines: ``archive.timecode.format_timecode`` is the formatter."""
+    return format_timecode(seconds, separator=separator)
 
 
 def _one_line(text: str) -> str:
@@ -80,7 +78,7 @@ def write_vtt(cues: Iterable[Cue]) -> str:
         if cue.speaker:
             text = f"<v {html.escape(_one_line(cue.speaker), quote=False)}>{text}"
         end = max(cue.end, cue.start)
-        blocks.append(f"{cue.idx + 1}\n{format_clock(cue.start, '.')} --> {format_clock(end, '.')}\n{text}")
+        blocks.append(f"{cue.idx + 1}\n{format_timecode(cue.start)} --> {format_timecode(end)}\n{text}")
     return "\n\n".join(blocks) + "\n"
 
 
@@ -95,7 +93,8 @@ def write_srt(cues: Iterable[Cue]) -> str:
         if cue.speaker:
             text = f"{_one_line(cue.speaker)} : {text}"
         end = max(cue.end, cue.start)
-        blocks.append(f"{number}\n{format_clock(cue.start, ',')} --> {format_clock(end, ',')}\n{text}")
+        timing = f"{format_timecode(cue.start, separator=',')} --> {format_timecode(end, separator=',')}"
+        blocks.append(f"{number}\n{timing}\n{text}")
     return "\n\n".join(blocks) + ("\n" if blocks else "")
 
 
@@ -106,7 +105,7 @@ def write_txt(cues: Iterable[Cue]) -> str:
         text = _one_line(cue.text)
         if text:
             speaker = f"{_one_line(cue.speaker)} : " if cue.speaker else ""
-            lines.append(f"[{format_clock(cue.start, '.')}] {speaker}{text}")
+            lines.append(f"[{format_timecode(cue.start)}] {speaker}{text}")
     return "\n".join(lines) + ("\n" if lines else "")
 
 
@@ -239,8 +238,6 @@ def parse_srt(text: str, name: str = "fichier SRT") -> list[Cue]:
 def parse_txt(text: str, duration: float, name: str = "fichier texte") -> list[Cue]:
     """Lines ``[HH:MM:SS.mmm] text`` (as :func:`write_txt` writes them): each line lasts until the
     next one starts. Without any timecode, lines share the duration in proportion to their length."""
-    from archive.timecode import parse_timecode
-
     entries: list[tuple[int, float | None, str]] = []
     for number, raw in enumerate(text.lstrip("\ufeff").splitlines(), start=1):
         line = raw.strip()

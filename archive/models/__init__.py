@@ -13,6 +13,7 @@ from archive.models.testimony import (
     StageName,
     StageState,
     StageStatus,
+    TermKind,
     Testimony,
     Theme,
     VoiceForm,
@@ -29,6 +30,6 @@ from archive.models.access import ApiKey, Role, SearchAccess, SearchSegment
 
 __all__ = [
     "ApiKey", "AuditEvent", "Base", "ConsentRecord", "Episode", "EpisodeTestimony", "Identity", "MediaAsset",
-    "MediaKind", "RadioStation", "Rendition", "ReviewStatus", "Role", "SearchAccess", "SearchSegment", "Segment", "SensitiveTerm", "StageState", "StageStatus",
-    "Testimony", "Theme", "ThemeSuggestion", "Transcript", "TranscriptSource", "VoiceForm", "VoiceMode", "Word", "testimony_themes", "utcnow",
+    "MediaKind", "RadioStation", "Rendition", "ReviewStatus", "Role", "SearchAccess", "SearchSegment", "Segment", "SensitiveTerm", "StageName", "StageState", "StageStatus",
+    "TermKind", "Testimony", "Theme", "ThemeSuggestion", "Transcript", "TranscriptSource", "VoiceForm", "VoiceMode", "Word", "testimony_themes", "utcnow",
 ]

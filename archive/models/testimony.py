@@ -4,7 +4,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, ForeignKey, String, Table, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Column, ForeignKey, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from archive.models.base import Base, utcnow
@@ -29,6 +29,15 @@ class VoiceMode(enum.StrEnum):
     STRONG = "strong"
 
 
+class TermKind(enum.StrEnum):
+    """What a sensitive term is: it decides its placeholder ([NOM], [LIEU], [TÉLÉPHONE], [NUMÉRO])."""
+
+    NAME = "name"
+    PLACE = "place"
+    PHONE = "phone"
+    OTHER = "other"
+
+
 class MediaKind(enum.StrEnum):
     ORIGINAL = "original"
     WORKING = "working"
@@ -37,15 +46,6 @@ class MediaKind(enum.StrEnum):
     EPISODE = "episode"
 
 
-class StageState(enum.StrEnum):
-    PENDING = "pending"
-    DONE = "done"
-    FAILED = "failed"
-    NEEDS_HUMAN = "needs_human"
-    SKIPPED = "skipped"
-
-
-testimony_themes = Table(
 class StageName(enum.StrEnum):
     """The pipeline's stages, in order (``pipeline.STAGES`` runs them); also the keys of
     ``StageStatus.stage``."""
@@ -58,6 +58,15 @@ class StageName(enum.StrEnum):
     PUBLISH = "publish"
 
 
+class StageState(enum.StrEnum):
+    PENDING = "pending"
+    DONE = "done"
+    FAILED = "failed"
+    NEEDS_HUMAN = "needs_human"
+    SKIPPED = "skipped"
+
+
+testimony_themes = Table(
     "testimony_themes",
     Base.metadata,
     Column("testimony_id", ForeignKey("testimonies.id", ondelete="CASCADE"), primary_key=True),
@@ -169,12 +178,13 @@ class SensitiveTerm(Base):
     """A name, place or number that must never leave the archive. Never exported."""
 
     __tablename__ = "sensitive_terms"
-    __table_args__ = (UniqueConstraint("testimony_id", "term"),)
+    __table_args__ = (UniqueConstraint("testimony_id", "term"),
+                      CheckConstraint(f"kind IN ({', '.join(repr(k.value) for k in TermKind)})", name="kind"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     testimony_id: Mapped[int] = mapped_column(ForeignKey("testimonies.id", ondelete="CASCADE"), index=True)
     term: Mapped[str] = mapped_column(String(256))
-    kind: Mapped[str] = mapped_column(String(16), default="name")  # name / place / phone / other
+    kind: Mapped[str] = mapped_column(String(16), default=TermKind.NAME)
     source: Mapped[str] = mapped_column(String(16), default="intake")  # intake / review
     ignored: Mapped[bool] = mapped_column(default=False)  # a reviewer marked a detection as a false positive
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
