@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 import phonenumbers
 from text_to_num import find_numbers as spoken_numbers
-from unidecode import unidecode
+
+from archive.text import fold
 
 PLACEHOLDERS = {"name": "[NOM]", "place": "[LIEU]", "phone": "[TÉLÉPHONE]", "email": "[E-MAIL]", "number": "[NUMÉRO]"}
 PHONE_REGIONS = ("ML", "FR", "ES", "MA", "DZ", "LY")
@@ -84,7 +85,7 @@ def number_runs(text: str) -> list[NumberRun]:
         if previous and NUMBER_SEPARATOR.match(text[previous.end:start]):
             previous.end, previous.digits, previous.groups = end, previous.digits + digits, previous.groups + 1
         else:
-            before = unidecode(text[:start].rstrip()).lower()
+            before = fold(text[:start].rstrip())
             runs.append(NumberRun(start, end, digits, 1, before.endswith("+") or bool(re.search(r"\bplus$", before))))
     return runs
 

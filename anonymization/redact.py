@@ -2,7 +2,8 @@
 
 What is found (each with its placeholder):
 
-- the testimony's sensitive terms, phonetically and fuzzily (anonymization/phonetic.py), also when
+- the testimony's sensitive terms, phonetically and fuzzily (archive/text.py: the matcher the
+  episode's last check uses too), also when
   the recognizer split one name in two words ("Dia rra"), merged two ("MoussaDiarra"), or heard a
   hyphenated French word in it ("Seydou Keïta" → "Saint-Ouquaita"): the whole span goes, never
   half a word or half a compound. A weaker match is not redacted silently nor passed silently: it
@@ -30,8 +31,22 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from unidecode import unidecode
-
+from archive.models import TermKind
+from archive.text import (
+    WEAK,
+    WORD,
+    Heard,
+    Word,
+    adjacent,
+    fold,
+    heard,
+    hyphenated,
+    phonetic,
+    similarity,
+    sure,
+    term_digits,
+    words_of,
+)
 from archive.timecode import format_timecode
 from anonymization.patterns import (  # noqa: F401  (re-exported: the redactor's public surface)
     PLACEHOLDERS,
@@ -41,12 +56,9 @@ from anonymization.patterns import (  # noqa: F401  (re-exported: the redactor's
     find_numbers,
     number_runs,
 )
-from anonymization.phonetic import phonetic, similarity
 
 DATA = Path(__file__).with_name("names")
 
-STRONG = 85.0  # similarity of phonetic keys (0-100) from which a term is redacted
-WEAK = 72.0  # from here to STRONG: flagged for the reviewer, not redacted
 NEIGHBOUR = 70.0  # a word beside a matched part of a name that sounds like its other part goes too
 PRIORITY = {"email": 0, "term": 1, "phone": 2, "id": 3, "number": 4, "cue": 5, "gazetteer": 6}
 CONTEXT_WORDS = 5
@@ -63,7 +75,7 @@ class Term:
     """A sensitive term as the redactor sees it (built from archive.models.SensitiveTerm)."""
 
     text: str
-    kind: str = "name"  # name / place / phone / other
+    kind: str = TermKind.NAME
     id: int | None = None
     ignored: bool = False
 
@@ -76,32 +88,8 @@ class RedactedTranscript:
     spans: list[tuple[float, float]] = field(default_factory=list)  # times to bleep (unpadded)
 
 
-@dataclass(frozen=True)
-class Word:
-    text: str
-    start: int
-    end: int
-    key: str
-
-
-WORD = re.compile(r"\w+", re.UNICODE)
-
-
 def tokens(text: str) -> list[tuple[str, int, int]]:
     return [(m.group(), m.start(), m.end()) for m in WORD.finditer(text)]
-
-
-def words_of(text: str) -> list[Word]:
-    return [Word(m.group(), m.start(), m.end(), phonetic(m.group())) for m in WORD.finditer(text)]
-
-
-def _hyphenated(text: str, left: Word, right: Word) -> bool:
-    return text[left.end:right.start] == "-"
-
-
-def _adjacent(text: str, left: Word, right: Word) -> bool:
-    """Only a space or a hyphen between the two words (not a comma, not a full stop)."""
-    return text[left.end:right.start] in (" ", "-", "  ")
 
 
 @dataclass(frozen=True)
@@ -122,11 +110,11 @@ class Gazetteer:
 
     def is_public(self, word: str) -> bool:
         """Spelled as a listed public place or institution (by spelling: "Calais" is public, "Khaled" is not)."""
-        return unidecode(word).lower() in self.public
+        return fold(word) in self.public
 
     def spelled_west_african(self, word: str) -> bool:
         """Written exactly as a listed name: "moussa" is, "connaît" (which sounds like Koné) is not."""
-        return unidecode(word).lower() in self.spellings
+        return fold(word) in self.spellings
 
 
 @lru_cache
@@ -139,7 +127,7 @@ def gazetteer() -> Gazetteer:
         return frozenset(phonetic(word) for word in words(*names))
 
     def spelled(*names: str) -> frozenset[str]:
-        return frozenset(unidecode(word).lower() for word in words(*names))
+        return frozenset(fold(word) for word in words(*names))
 
     return Gazetteer(load("family_names.txt"), load("given_names.txt"),
                      load("route_given_names.txt", "route_family_names.txt"), spelled("public_places.txt"),
@@ -227,10 +215,10 @@ def _extend_names(text: str, words: list[Word], hits: set[int]) -> None:
 
 def _belongs(text: str, words: list[Word], left: int, j: int) -> bool:
     pair = (words[left], words[left + 1])
-    if _hyphenated(text, *pair):
+    if hyphenated(text, *pair):
         return True
     word = words[j]
-    if not _adjacent(text, *pair) or word.key in NOT_NAMES or gazetteer().is_public(word.text) or word.text.isdigit():
+    if not adjacent(text, *pair) or word.key in NOT_NAMES or gazetteer().is_public(word.text) or word.text.isdigit():
         return False
     if _capitalised(word.text) and not _sentence_start(text, word.start):
         return True
@@ -240,7 +228,7 @@ def _belongs(text: str, words: list[Word], left: int, j: int) -> bool:
 def _index_runs(text: str, words: list[Word], indexes: set[int], kind: str, source: str) -> list[Match]:
     found: list[Match] = []
     for i in sorted(indexes):
-        if found and i - 1 in indexes and _adjacent(text, words[i - 1], words[i]):
+        if found and i - 1 in indexes and adjacent(text, words[i - 1], words[i]):
             found[-1].end = words[i].end
             found[-1].key += " " + words[i].key
         else:
@@ -249,18 +237,17 @@ def _index_runs(text: str, words: list[Word], indexes: set[int], kind: str, sour
 
 
 # ---------------------------------------------------------------------------- the redactor
-TERM_KINDS = {"name": "name", "place": "place", "phone": "phone", "other": "number"}
+TERM_PLACEHOLDER_KINDS = {TermKind.NAME: "name", TermKind.PLACE: "place", TermKind.PHONE: "phone",
+                          TermKind.OTHER: "number"}  # the PLACEHOLDERS kind of each term kind
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Candidate:
-    score: float
-    first: int  # word indexes
-    last: int
+    """Words that sound like one of the testimony's terms (archive.text.heard)."""
+
+    heard: Heard
     term: Term
-    kind: str
-    key: str
-    target: str
+    kind: str  # key of PLACEHOLDERS
 
 
 class Redactor:
@@ -272,7 +259,7 @@ class Redactor:
         self.terms = [t for t in terms if not t.ignored]
         self.keep: set[str] = set()
         if pseudonym and identity == "anonymous":
-            self.terms.append(Term(pseudonym, "name"))
+            self.terms.append(Term(pseudonym, TermKind.NAME))
         elif pseudonym and identity == "named":  # the speaker's own name may be said
             self.keep = {phonetic(pseudonym)} | {phonetic(w) for w, _, _ in tokens(pseudonym) if len(w) >= 3}
             self.terms = [t for t in self.terms if phonetic(t.text) not in self.keep]
@@ -305,14 +292,15 @@ class Redactor:
         candidates: list[_Candidate] = []
         runs = None
         for term in self.terms:
-            kind = TERM_KINDS.get(term.kind, "name")
-            digits = re.sub(r"\D", "", term.text)
-            if len(digits) >= 4 and len(digits) >= len(re.sub(r"\W", "", term.text)) - 1:
+            kind = TERM_PLACEHOLDER_KINDS.get(term.kind, "name")
+            digits = term_digits(term.text)
+            if digits:
                 runs = runs if runs is not None else number_runs(text)
                 strong += [Match(r.start, r.end, kind, "term", term.id, digits) for r in runs
                            if digits in r.digits or (len(r.digits) >= 6 and r.digits in digits)]
             else:
-                candidates += _candidates(text, words, term, kind)
+                candidates += [_Candidate(h, term, kind)
+                               for h in heard(text, words, term.text, parts=kind in ("name", "place"))]
         accepted, weak = self._select(text, words, candidates)
         return strong + accepted, weak
 
@@ -321,93 +309,47 @@ class Redactor:
         whole words and names."""
         taken: set[int] = set()
         strong, weak = [], []
-        for c in sorted(candidates, key=lambda c: (-c.score, c.first - c.last)):  # then the widest
-            span = set(range(c.first, c.last + 1))
+        for c in sorted(candidates, key=lambda c: (-c.heard.score, c.heard.first - c.heard.last)):  # then the widest
+            h = c.heard
+            span = set(range(h.first, h.last + 1))
             if span & taken:
                 continue
-            if (c.score >= STRONG and not _homophone(text, words, c)) or self._merged_names(words, c):
-                first, last = _grow(text, words, c)
+            if sure(text, words, h) or self._merged_names(words, h):
+                first, last = _grow(text, words, h)
                 taken |= set(range(first, last + 1))
-                strong.append(Match(words[first].start, words[last].end, c.kind, "term", c.term.id, c.key))
-            elif c.score >= WEAK:
-                reason = FLAG_REASONS["term"].format(term=c.term.text, score=c.score)
-                weak.append(Match(words[c.first].start, words[c.last].end, c.kind, "term", c.term.id, c.key,
-                                  score=round(c.score, 1), reason=reason))
+                strong.append(Match(words[first].start, words[last].end, c.kind, "term", c.term.id, h.key))
+            elif h.score >= WEAK:
+                reason = FLAG_REASONS["term"].format(term=c.term.text, score=h.score)
+                weak.append(Match(words[h.first].start, words[h.last].end, c.kind, "term", c.term.id, h.key,
+                                  score=round(h.score, 1), reason=reason))
         return strong, weak
 
-    def _merged_names(self, words: list[Word], c: _Candidate) -> bool:
+    def _merged_names(self, words: list[Word], h: Heard) -> bool:
         """One word holding the term and another name ("Bakarydiarra"): the rest must be a name too."""
-        key = words[c.first].key
-        if c.first != c.last or len(c.target) < 4 or c.target not in key or key == c.target:
+        key = words[h.first].key
+        if h.first != h.last or len(h.target) < 4 or h.target not in key or key == h.target:
             return False
-        rest = key.replace(c.target, "", 1)
+        rest = key.replace(h.target, "", 1)
         return gazetteer().capitalised_name(rest) or rest in self.term_parts
 
 
-def _candidates(text: str, words: list[Word], term: Term, kind: str) -> list[_Candidate]:
-    """Windows of words whose joined phonetic keys sound like the term or one of its parts: one
-    word, the term's own number of words, or one more (a name split in two: "Dia rra")."""
-    parts = [phonetic(w) for w in WORD.findall(term.text)]
-    parts = [p for p in parts if p]
-    if not parts:
-        return []
-    full = "".join(parts)
-    targets = [(full, len(parts))]
-    if kind in ("name", "place") and len(parts) > 1:  # "Moussa Diarra": "Diarra" alone too
-        targets += [(p, 1) for p in parts if len(p) >= 3]
-    found = []
-    for i in range(len(words)):
-        for last in range(i, min(len(words), i + len(parts) + 1)):
-            if last > i and not _adjacent(text, words[last - 1], words[last]):
-                break
-            for target, width in targets:
-                score = similarity(_window_key(words, i, last), target)
-                if last - i + 1 > width and not _split_name(words, i, last, target, score):
-                    continue
-                found.append(_Candidate(score, i, last, term, kind, full, target))
-    return found
-
-
-def _window_key(words: list[Word], first: int, last: int) -> str:
-    """Words said as one: "Djén Éba" is "Djénéba", whose "en" is not nasal."""
-    return words[first].key if first == last else phonetic("".join(w.text for w in words[first:last + 1]))
-
-
-def _split_name(words: list[Word], first: int, last: int, target: str, score: float) -> bool:
-    """A window wider than the term is a name split in pieces only if it sounds right once joined
-    and each end word adds to it ("Dia rra", "Ma riam Sidibé"; not "Diarra de")."""
-    return score >= STRONG and score > similarity(_window_key(words, first, last - 1), target) \
-        and score > similarity(_window_key(words, first + 1, last), target)
-
-
-def _homophone(text: str, words: list[Word], c: _Candidate) -> bool:
-    """A short lower-case word on its own that only sounds like a part of the term ("connaît" for
-    "Koné"): probably French, so the reviewer decides. Spelled like the part ("keita"), or a piece
-    of a hyphenated compound ("saint-ouquaita"), it goes."""
-    word, i = words[c.first], c.first
-    in_compound = (i > 0 and _hyphenated(text, words[i - 1], word)) or \
-        (i + 1 < len(words) and _hyphenated(text, word, words[i + 1]))
-    return c.first == c.last and c.target != c.key and len(c.target) <= 4 and word.text.islower() \
-        and not in_compound and unidecode(word.text) not in {unidecode(w).lower() for w in WORD.findall(c.term.text)}
-
-
-def _grow(text: str, words: list[Word], c: _Candidate) -> tuple[int, int]:
+def _grow(text: str, words: list[Word], h: Heard) -> tuple[int, int]:
     """Never half: a match takes the whole hyphenated compound it is part of and, when it is one
     part of a name of several words, the word beside it that sounds like the missing part."""
-    first, last = c.first, c.last
-    while first > 0 and _hyphenated(text, words[first - 1], words[first]):
+    first, last = h.first, h.last
+    while first > 0 and hyphenated(text, words[first - 1], words[first]):
         first -= 1
         if first > 0 and text[words[first - 1].end:words[first].start] in ("'", "’"):  # "C'est-Ouquaita"
             first -= 1
-    while last + 1 < len(words) and _hyphenated(text, words[last], words[last + 1]):
+    while last + 1 < len(words) and hyphenated(text, words[last], words[last + 1]):
         last += 1
-    parts = [phonetic(w) for w in WORD.findall(c.term.text)]
-    if c.target != c.key and c.target in parts:
-        at = parts.index(c.target)
-        if at > 0 and first > 0 and _adjacent(text, words[first - 1], words[first]) \
+    parts = [phonetic(w) for w in WORD.findall(h.term)]
+    if h.target != h.key and h.target in parts:
+        at = parts.index(h.target)
+        if at > 0 and first > 0 and adjacent(text, words[first - 1], words[first]) \
                 and similarity(words[first - 1].key, parts[at - 1]) >= NEIGHBOUR:
             first -= 1
-        if at + 1 < len(parts) and last + 1 < len(words) and _adjacent(text, words[last], words[last + 1]) \
+        if at + 1 < len(parts) and last + 1 < len(words) and adjacent(text, words[last], words[last + 1]) \
                 and similarity(words[last + 1].key, parts[at + 1]) >= NEIGHBOUR:
             last += 1
     return first, last

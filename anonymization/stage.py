@@ -52,8 +52,8 @@ from archive.testimonies import get, set_stage
 from archive.timecode import format_timecode
 from anonymization import bleep, disguise, intelligibility, voice
 from transcripts.engine import Engine
-from anonymization.phonetic import phonetic
-from anonymization.redact import TERM_KINDS as TERM_PLACEHOLDER_KINDS
+from archive.text import phonetic
+from anonymization.redact import TERM_PLACEHOLDER_KINDS
 from anonymization.redact import RedactedTranscript, Redactor, Term, redact_segments
 from transcripts.versions import STAGE as TRANSCRIBE_STAGE
 

@@ -135,12 +135,6 @@ def _nfc(value: str) -> str:
     return unicodedata.normalize("NFC", value)
 
 
-def fold(value: str) -> str:
-    """Lower case without diacritics ("Refoulé" -> "refoule"), as the indexes compare words."""
-    decomposed = unicodedata.normalize("NFKD", value.lower())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
 # --- indexing -----------------------------------------------------------------------------
 
 

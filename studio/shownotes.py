@@ -14,11 +14,10 @@ import csv
 import html
 import io
 import json
-import re
-import unicodedata
 from datetime import date
 
 from archive.errors import ConsentRefused
+from archive.text import mentioned
 from archive.timecode import format_timecode
 from studio.mix import Piece, Timeline
 from transcripts import formats
@@ -33,10 +32,8 @@ def french_date(day: date) -> str:
 
 
 def clock(seconds: float) -> str:
-    """Cue times people read: H:MM:SS or MM:SS."""
-    whole = int(round(seconds))
-    hours, rest = divmod(whole, 3600)
-    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60:02d}:{rest % 60:02d}"
+    """Cue times people read: H:MM:SS or MM:SS, to the nearest second."""
+    return format_timecode(seconds, millis=False, nearest=True, short=True)
 
 
 # --- chapters and cue sheet -------------------------------------------------------------------
@@ -152,14 +149,10 @@ def _html(meta: dict, timeline: Timeline, themes: list[str], speakers: list[str]
 
 # --- the guard --------------------------------------------------------------------------------
 
-def fold(text: str) -> str:
-    """Lower case without accents, for matching sensitive terms."""
-    return "".join(c for c in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(c))
-
-
 def find_sensitive(text: str, terms: list[str]) -> bool:
-    folded = fold(text)
-    return any(re.search(rf"(?<!\w){re.escape(fold(term))}(?!\w)", folded) for term in terms if term.strip())
+    """Whether ``text`` mentions one of the terms, as the redactor hears them (``archive.text.mentioned``):
+    misspelled or misheard ("Diara", "Kaies") as well as written as they are."""
+    return bool(mentioned(text, terms))
 
 
 def assert_clean(files: dict[str, bytes], terms: list[str]) -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from archive.text import normalize, slugify
+from archive.text import STRONG, fold, heard, mentioned, normalize, phonetic, similarity, slugify, sure, words_of
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -31,3 +31,48 @@ def test_a_slug_is_its_own_slug():
 
 def test_normalize_folds_case_accents_and_punctuation():
     assert normalize("  Expulsé d'Algérie, À TAMANRASSET!") == "expulse d algerie a tamanrasset"
+
+
+
+def test_fold_is_lower_case_ascii():
+    assert fold("Ségou, KÉNIÉBA, Œuvre, Straße") == "segou, kenieba, oeuvre, strasse"
+
+
+def test_phonetic_key_folds_spellings_of_one_name():
+    assert phonetic("Diarra") == phonetic("Dyara") == phonetic("Diara") == phonetic("DIARRA")
+    assert phonetic("Keïta") == phonetic("Kéita") == phonetic("Queïta")
+    assert similarity(phonetic("Mamado"), phonetic("Mamadou")) >= STRONG
+    assert similarity(phonetic("Kanté"), phonetic("Konaté")) < STRONG
+    assert similarity("kon", "kan") == 0.0  # three letters or fewer: equal or nothing
+
+
+@pytest.mark.parametrize(("text", "term"), [
+    ("il vient de Kaies", "Kayes"),  # phonetic spelling
+    ("Moussa Diara est parti", "Moussa Diarra"),  # misspelled
+    ("Moussa Dia rra est parti", "Moussa Diarra"),  # split by the recognizer
+    ("c'est MoussaDiarra", "Moussa Diarra"),  # merged
+    ("à KAYES", "Kayes"),  # case and accents
+    ("appelez le 76.12.34.56", "76 12 34 56"),  # the same digits grouped otherwise
+    ("appelez le +223 76-12-34-56", "76 12 34 56"),
+    ("écrire à moussa.d@gmail.com", "moussa.d@gmail.com"),  # not words: as written
+])
+def test_a_text_mentions_a_term_as_the_redactor_hears_it(text, term):
+    assert mentioned(text, [term, "Tombouctou"]) == [term]
+
+
+@pytest.mark.parametrize(("text", "term"), [
+    ("le cahier de Moussa", "Kayes"),
+    ("Diarra est parti", "Moussa Diarra"),  # a part alone: the redactor's business (it knows the kind)
+    ("il est né en 1976, il a 12 ans", "76 12 34 56"),
+    ("Les témoignages sont diffusés avec l'accord des personnes, sous une forme anonymisée.", "Kayes"),
+    ("rien", "  "),
+])
+def test_other_words_are_not_the_term(text, term):
+    assert mentioned(text, [term]) == []
+
+
+def test_a_short_french_word_that_only_sounds_like_part_of_a_name_is_not_sure():
+    text = "il connaît la route"
+    words = words_of(text)
+    found = [h for h in heard(text, words, "Bakary Koné", parts=True) if h.score >= STRONG]
+    assert found and not any(sure(text, words, h) for h in found)
