@@ -7,26 +7,15 @@ from datetime import date, datetime, time, timezone
 from pathlib import Path
 from typing import Any
 
-import pycountry
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from archive.errors import InputError, MetadataError
-from archive.models import Identity, VoiceForm, VoiceMode
+from archive.languages import country_code, language_code
+from archive.models import Identity, TermKind, VoiceForm, VoiceMode
 from archive.timecode import parse_timecode
+from archive.yamlfile import load_yaml
 
 SIDECAR_SUFFIXES = (".yaml", ".yml", ".json")
-TERM_KINDS = ("name", "place", "phone", "other")
-
-
-class _Loader(yaml.SafeLoader):
-    """Safe YAML that leaves dates as text, so that a bad date gets our message, not YAML's."""
-
-
-_Loader.yaml_implicit_resolvers = {
-    key: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
 
 
 class IntakeConsent(BaseModel):
@@ -47,14 +36,7 @@ class IntakeTerm(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     term: str = Field(min_length=1)
-    kind: str = "name"
-
-    @field_validator("kind")
-    @classmethod
-    def _kind(cls, value: str) -> str:
-        if value not in TERM_KINDS:
-            raise ValueError(f"type inconnu {value!r} (attendu : {', '.join(TERM_KINDS)})")
-        return value
+    kind: TermKind = TermKind.NAME
 
 
 class IntakeMetadata(BaseModel):
@@ -91,21 +73,20 @@ class IntakeMetadata(BaseModel):
     def _language(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        code = value.strip().lower()
-        found = pycountry.languages.get(alpha_2=code) if len(code) == 2 else pycountry.languages.get(alpha_3=code)
-        if found is None:
+        code = language_code(value)
+        if code is None:
             raise ValueError(f"code de langue inconnu {value!r} (ISO 639-1 ou 639-3 : fr, bm, en…)")
-        return getattr(found, "alpha_2", None) or found.alpha_3
+        return code
 
     @field_validator("expelled_from")
     @classmethod
     def _country(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        found = pycountry.countries.get(alpha_2=value.strip().upper())
-        if found is None:
+        code = country_code(value)
+        if code is None:
             raise ValueError(f"code de pays inconnu {value!r} (ISO 3166 alpha-2 : DZ, LY, FR, ES…)")
-        return found.alpha_2
+        return code
 
     @field_validator("sensitive_terms", mode="before")
     @classmethod
@@ -159,14 +140,16 @@ def load_metadata(path: Path | None) -> IntakeMetadata:
     """Read and validate a sidecar; no sidecar means empty metadata and no consent."""
     if path is None:
         return IntakeMetadata()
-    name = path.name
     try:
         text = path.read_text(encoding="utf-8")
-        raw = json.loads(text) if path.suffix == ".json" else yaml.load(text, Loader=_Loader)
     except (OSError, UnicodeDecodeError) as exc:
-        raise MetadataError(f"{name} : lecture impossible ({exc})") from exc
-    except (yaml.YAMLError, json.JSONDecodeError) as exc:
-        raise MetadataError(f"{name} : syntaxe invalide ({str(exc).splitlines()[0]})") from exc
+        raise MetadataError(f"{path.name} : lecture impossible ({exc})") from exc
+    return parse_metadata(text, path.name, as_json=path.suffix == ".json")
+
+
+def parse_metadata(text: str, name: str, *, as_json: bool = False) -> IntakeMetadata:
+    """Validate the text of a sidecar called ``name`` (YAML, or JSON)."""
+    raw = _json(text, name) if as_json else load_yaml(text, name, error=MetadataError)
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
@@ -175,6 +158,13 @@ def load_metadata(path: Path | None) -> IntakeMetadata:
         return IntakeMetadata.model_validate(raw)
     except ValidationError as exc:
         raise MetadataError(f"{name} : {describe(exc)}") from None
+
+
+def _json(text: str, name: str):
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise MetadataError(f"{name} : syntaxe JSON invalide ligne {exc.lineno} ({exc.msg})") from exc
 
 
 def describe(exc: ValidationError) -> str:

@@ -11,11 +11,11 @@ import hashlib
 from pathlib import Path
 from typing import Annotated, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from archive.errors import InputError, RundownError
 from archive.timecode import parse_timecode
+from archive.yamlfile import load_yaml
 
 KIND_LABELS = {"jingle": "Jingle", "host": "Animation", "excerpt": "Témoignage", "bed": "Musique", "silence": "Silence"}
 
@@ -134,10 +134,7 @@ def load_rundown(path: Path) -> tuple[Rundown, str]:
         raw = path.read_bytes()
     except OSError as exc:
         raise RundownError(f"{path.name} : lecture impossible ({exc.strerror})") from exc
-    try:
-        data = yaml.safe_load(raw)
-    except yaml.YAMLError as exc:
-        raise RundownError(f"{path.name} : YAML invalide ({str(exc).splitlines()[0]})") from exc
+    data = load_yaml(raw, path.name, error=RundownError)
     return parse_rundown(data, path.name), hashlib.sha256(raw).hexdigest()
 
 

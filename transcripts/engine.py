@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from archive.errors import ConfigError
+from archive.languages import language_code
 from archive.settings import Settings
 
 SAMPLE_RATE = 16000  # what Whisper listens at; the working copy is already 16 kHz mono
@@ -140,13 +141,7 @@ def normalize_language(code: str | None) -> str | None:
     if not code or not code.strip():
         return None
     code = code.strip().lower()
-    if len(code) == 3:
-        import pycountry
-
-        found = pycountry.languages.get(alpha_3=code)
-        if found is not None and getattr(found, "alpha_2", None):
-            return found.alpha_2
-    return code
+    return language_code(code) or code
 
 
 def resolve_language(settings: Settings, language: str | None) -> LanguagePlan:

@@ -8,13 +8,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 from archive.text import normalize
 
 from archive.errors import ConfigError
 from archive.models import Testimony, Theme, ThemeSuggestion, Transcript
+from archive.yamlfile import load_yaml
 
 LEXICON = Path(__file__).with_name("lexicon") / "themes.yaml"
 MAX_EVIDENCE = 5
@@ -37,9 +37,10 @@ class Lexicon:
     @classmethod
     def load(cls, path: Path = LEXICON) -> Lexicon:
         try:
-            raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError) as exc:
+            text = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"lexique des thèmes illisible ({path}) : {exc}") from exc
+        raw = load_yaml(text, f"lexique des thèmes {path}", error=ConfigError) or {}
         if not isinstance(raw, dict) or not all(isinstance(v, list) for v in raw.values()):
             raise ConfigError(f"lexique des thèmes invalide ({path}) : attendu « thème: [termes] »")
         return cls({str(theme): [(str(t), term_pattern(str(t))) for t in terms if str(t).strip()]

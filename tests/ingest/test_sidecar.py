@@ -3,6 +3,7 @@ import json
 import pytest
 
 from archive.errors import MetadataError
+from archive.models import TermKind
 from ingest.sidecar import find_sidecar, load_metadata
 
 
@@ -14,11 +15,13 @@ def test_json_sidecar(tmp_path):
 
 
 @pytest.mark.parametrize("text, fragment", [
-    ("language: [unclosed", "syntaxe invalide"),
+    ("language: [unclosed", "x.yaml : syntaxe YAML invalide ligne 1 (expected ',' or ']'"),
+    ("notes: ok\nlanguage: fr\n  place: Kayes\n", "syntaxe YAML invalide ligne 3 (mapping values are not allowed here)"),
     ("- a\n- b\n", "clé: valeur"),
     ("consent: {identity: famous}", "consent.identity"),
     ("consent: {voice_mode: fort}", "consent.voice_mode » : valeur inconnue 'fort' (attendu : 'light', 'standard' ou 'strong')"),
-    ("sensitive_terms: [{term: X, kind: planet}]", "type inconnu"),
+    ("sensitive_terms: [{term: X, kind: planet}]",
+     "sensitive_terms.0.kind » : valeur inconnue 'planet' (attendu : 'name', 'place', 'phone' ou 'other')"),
     ("muted: [[5, 2]]", "la fin doit suivre le début"),
     ("muted: [['aa', 2]]", "timecode invalide"),
 ])
@@ -28,6 +31,19 @@ def test_sidecar_problems_are_explained(tmp_path, text, fragment):
     with pytest.raises(MetadataError) as caught:
         load_metadata(path)
     assert fragment in str(caught.value) and "x.yaml" in str(caught.value)
+
+
+def test_json_syntax_errors_name_the_line(tmp_path):
+    path = tmp_path / "x.json"
+    path.write_text('{"language": "fr",\n "place": }')
+    with pytest.raises(MetadataError, match=r"^x.json : syntaxe JSON invalide ligne 2 \(Expecting value\)$"):
+        load_metadata(path)
+
+
+def test_term_kinds_are_the_archive_enum(tmp_path):
+    path = tmp_path / "t.yaml"
+    path.write_text("sensitive_terms: [Moussa, {term: Kayes, kind: place}, {term: '76 12 34 56', kind: phone}]")
+    assert [t.kind for t in load_metadata(path).sensitive_terms] == [TermKind.NAME, TermKind.PLACE, TermKind.PHONE]
 
 
 def test_find_sidecar_prefers_yaml(tmp_path):
