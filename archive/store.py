@@ -2,6 +2,11 @@
 
 Writes are atomic (temp file in the store, fsync, rename), files are owner-only (0600)
 and never modified once stored: the same content always has the same address.
+
+A write interrupted by a crash leaves a temporary in ``<root>/tmp/``, and a file stored just
+before its database record was committed leaves an orphan (a stored file no record refers to).
+Both are only treated as abandoned once untouched for ``STALE_AFTER_S``: a younger one may be
+in use by a process writing or recording it right now.
 """
 from __future__ import annotations
 
@@ -18,6 +23,7 @@ from typing import BinaryIO, NamedTuple
 from archive.errors import IntegrityError, NotFound
 
 CHUNK = 1 << 20
+STALE_AFTER_S = 3600  # a temporary or orphan untouched this long is abandoned, not being written
 
 
 def sha256_file(path: Path) -> str:
@@ -34,16 +40,29 @@ class Stored(NamedTuple):
     created: bool  # False when the same content was already in the store
 
 
+class Temporary(NamedTuple):
+    """A leftover in the store's tmp/ (a file, or a build's folder)."""
+
+    path: Path
+    size: int  # bytes (a folder: everything in it)
+    age_s: float  # since it was last written
+
+
 @dataclass
 class VerifyReport:
     checked: int = 0
     missing: list[str] = field(default_factory=list)
     corrupt: list[str] = field(default_factory=list)
     orphans: list[str] = field(default_factory=list)
+    temporaries: list[Temporary] = field(default_factory=list)  # stale ones only
+
+    @property
+    def temporary_bytes(self) -> int:
+        return sum(t.size for t in self.temporaries)
 
     @property
     def ok(self) -> bool:
-        return not (self.missing or self.corrupt or self.orphans)
+        return not (self.missing or self.corrupt or self.orphans or self.temporaries)
 
 
 class MediaStore:
@@ -113,6 +132,7 @@ class MediaStore:
         final = self.path(sha)
         if final.exists():
             temp.unlink(missing_ok=True)
+            _touch(final)  # in use again: not an abandoned orphan for the next hour
             return False
         final.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         os.chmod(temp, 0o600)
@@ -141,22 +161,38 @@ class MediaStore:
             if path.is_file() and len(path.name) == 64:
                 yield path.name
 
-    def clean_temp(self, older_than_s: float = 6 * 3600) -> int:
-        """Remove temp files left by an interrupted write. Returns how many.
+    def age_s(self, sha256: str) -> float:
+        """Seconds since the stored file was written (or stored again)."""
+        return time.time() - self.path(sha256).stat().st_mtime
 
-        Only files untouched for ``older_than_s``: another process may be writing the recent ones."""
+    def stale_temps(self, older_than_s: float = STALE_AFTER_S) -> list[Temporary]:
+        """The temporaries in tmp/ untouched for ``older_than_s``, left by interrupted writes."""
         tmp = self.root / "tmp"
-        removed = 0
-        if tmp.exists():
-            limit = time.time() - older_than_s
-            for path in tmp.iterdir():
-                if path.stat().st_mtime <= limit:
-                    path.unlink(missing_ok=True)
-                    removed += 1
-        return removed
+        if not tmp.exists():
+            return []
+        now, found = time.time(), []
+        for path in sorted(tmp.iterdir()):
+            try:
+                size, newest = _footprint(path)
+            except FileNotFoundError:  # finished (renamed or removed) meanwhile
+                continue
+            if now - newest >= older_than_s:
+                found.append(Temporary(path, size, now - newest))
+        return found
 
-    def verify(self, expected: Iterable[str], progress=None) -> VerifyReport:
-        """Re-hash every expected file; report missing, corrupt and unreferenced (orphan) files."""
+    def clean_temp(self, older_than_s: float = STALE_AFTER_S) -> list[Temporary]:
+        """Remove the stale temporaries (``stale_temps``); returns them."""
+        stale = self.stale_temps(older_than_s)
+        for temp in stale:
+            if temp.path.is_dir() and not temp.path.is_symlink():
+                shutil.rmtree(temp.path, ignore_errors=True)
+            else:
+                temp.path.unlink(missing_ok=True)
+        return stale
+
+    def verify(self, expected: Iterable[str], progress=None, older_than_s: float = STALE_AFTER_S) -> VerifyReport:
+        """Re-hash every expected file; report missing, corrupt and unreferenced (orphan) files, and
+        the stale temporaries."""
         expected = set(expected)
         report = VerifyReport()
         for sha in sorted(expected):
@@ -169,8 +205,32 @@ class MediaStore:
             if progress:
                 progress(sha)
         report.orphans = sorted(set(self.stored()) - expected)
+        report.temporaries = self.stale_temps(older_than_s)
         return report
 
     def check(self, sha256: str) -> None:
         if sha256_file(self.path(sha256)) != sha256:
             raise IntegrityError(f"media {sha256[:12]}… does not match its checksum")
+
+
+def _footprint(path: Path) -> tuple[int, float]:
+    """(bytes, newest modification time) of a file, or of a folder and everything in it."""
+    info = path.lstat()
+    size, newest = info.st_size, info.st_mtime
+    if path.is_dir() and not path.is_symlink():
+        size = 0
+        for inner in path.rglob("*"):
+            try:
+                inner_info = inner.lstat()
+            except FileNotFoundError:
+                continue
+            size += inner_info.st_size if not inner.is_dir() else 0
+            newest = max(newest, inner_info.st_mtime)
+    return size, newest
+
+
+def _touch(path: Path) -> None:
+    try:
+        os.utime(path)
+    except OSError:  # a read-only store: nothing is removed from it either
+        pass

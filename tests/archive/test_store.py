@@ -66,5 +66,66 @@ def test_clean_temp_removes_interrupted_writes_but_not_fresh_ones(store):
     old = time.time() - 7 * 3600
     os.utime(leftover, (old, old))
     in_progress = store.temp_path(".flac")  # another process is writing it right now
-    assert store.clean_temp() == 1
+    assert [t.path for t in store.clean_temp()] == [leftover]
     assert not leftover.exists() and in_progress.exists()
+
+
+def age(path, hours):
+    old = time.time() - hours * 3600
+    os.utime(path, (old, old))
+
+
+def stale_temp(store, size: int, hours: float, build: bool = False):
+    """A temporary left ``hours`` ago: a file, or (``build``) an episode build's folder holding one."""
+    temp = store.temp_path(".build" if build else ".flac")
+    if build:
+        temp.unlink()
+        temp.mkdir()
+        age(_write(temp / "master.wav", size), hours)
+    else:
+        _write(temp, size)
+    age(temp, hours)
+    return temp
+
+
+def _write(path, size: int):
+    path.write_bytes(b"x" * size)
+    return path
+
+
+def test_stale_temporaries_are_reported_with_their_bytes(store):
+    stale = stale_temp(store, 1000, hours=2)
+    store.temp_path(".flac").write_bytes(b"being written")
+    report = store.verify([])
+    assert [(t.path, t.size) for t in report.temporaries] == [(stale, 1000)]
+    assert report.temporary_bytes == 1000 and report.temporaries[0].age_s >= 2 * 3600 - 5
+    assert not report.ok
+
+
+def test_an_episode_build_folder_left_in_tmp_is_cleaned_whole(store):
+    """studio builds in a folder of tmp/: cleaning must not choke on it (it used to: unlink of a folder)."""
+    build = stale_temp(store, 500, hours=3, build=True)
+    [stale] = store.stale_temps()
+    assert (stale.path, stale.size) == (build, 500)
+    store.clean_temp()
+    assert not build.exists()
+
+
+def test_a_build_folder_still_being_written_is_not_stale(store):
+    build = store.temp_path(".build")
+    build.unlink()
+    build.mkdir()
+    age(build, 3)
+    (build / "master.wav").write_bytes(b"written a moment ago")
+    assert store.stale_temps() == [] and store.clean_temp() == []
+    assert build.exists()
+
+
+def test_storing_existing_content_again_makes_it_young(store):
+    """An ingest that finds its original already stored (an orphan of a crashed run) is about to
+    record it: verify --repair must not take it as abandoned meanwhile."""
+    sha = store.put_bytes(b"orphan of a crashed ingest").sha256
+    age(store.path(sha), 5)
+    assert store.age_s(sha) > 4 * 3600
+    assert not store.put_bytes(b"orphan of a crashed ingest").created
+    assert store.age_s(sha) < 60
