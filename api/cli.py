@@ -1,7 +1,8 @@
 """The ``kuma`` command. Each area registers its commands from ``api/commands/``.
 
-Exit codes (docs/cli.md): 0 success; 1 unexpected error; 2 bad input; 3 configuration;
-4 not found; 5 consent refused; 6 integrity failure; 7 some items of a batch failed.
+Exit codes (docs/archive.md): 0 success; 1 unexpected error; 2 bad input; 3 configuration;
+4 not found; 5 consent refused; 6 integrity failure; 7 some items of a batch failed. An ingest
+batch whose files failed for different reasons exits with the most serious: 1, then 7, then 2.
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from rich.markup import escape
 
 from api.commands import anonymize, archive_cmds, episodes, feeds, models, pipeline, server, transcripts, voice
 from api.context import err_console
-from archive.errors import KumaError
+from archive.errors import KumaError, printable
 
 app = typer.Typer(
     name="kuma",
@@ -38,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         app(args=argv, standalone_mode=False)
     except KumaError as exc:
-        err_console.print(f"[bold red]Erreur :[/] {escape(str(exc))}", soft_wrap=True)
+        err_console.print(f"[bold red]Erreur :[/] {escape(printable(str(exc)))}", soft_wrap=True)
         return exc.exit_code
     except typer.Abort:
         err_console.print("Interrompu.")

@@ -4,6 +4,9 @@ resamples the working copy.
 Everything streams in frames or blocks so that hour-long recordings use bounded memory.
 Encoded files carry no metadata at all: no tags are copied from the input and the
 muxer/encoder run in bit-exact mode (no "encoder=Lavf…" tag, reproducible bytes).
+
+Errors name the file once: by its name, or by the ``label`` the caller gives (ingest gives the
+path as the person typed it).
 """
 from __future__ import annotations
 
@@ -17,7 +20,7 @@ import av
 import numpy as np
 import soxr
 
-from archive.errors import AudioError
+from archive.errors import AudioError, file_label
 
 BITEXACT = av.codec.context.Flags.bitexact
 
@@ -42,6 +45,14 @@ SAMPLE_TYPES = {
 }
 BLOCK_SAMPLES = 1 << 16  # decoded samples per block: the numpy and soxr work is per block, not per frame
 
+# A file is truncated when it decodes shorter than its header announces by more than this much
+# (whichever is larger). Complete files of the formats checked decode to within a few
+# milliseconds of their header (mp3 with a Xing/Info/VBRI header, mp4/m4a, webm/mkv, flac, wav).
+TRUNCATION_TOLERANCE_S = 0.5
+TRUNCATION_TOLERANCE = 0.01  # of the announced duration
+OGG_MAX_PAGE = 27 + 255 + 255 * 255
+WAV_UNKNOWN_SIZE = 0x7FFF0000  # a data size this large is a streaming writer's placeholder
+
 
 @dataclass
 class AudioInfo:
@@ -54,27 +65,31 @@ class AudioInfo:
     tags: dict[str, str] = field(default_factory=dict)
 
 
-def probe(path: Path) -> AudioInfo:
+def probe(path: Path, *, label: str | None = None) -> AudioInfo:
     """Read the container header. Raises AudioError for anything that is not decodable audio."""
-    with _open_audio(path) as (_container, _stream, info):
+    with _open_audio(path, label) as (_container, _stream, info):
         return info
 
 
+def _label(path: Path, label: str | None) -> str:
+    return label if label is not None else file_label(Path(path).name)
+
+
 @contextmanager
-def _open_audio(path: Path) -> Iterator[tuple[av.container.InputContainer, av.AudioStream, AudioInfo]]:
+def _open_audio(path: Path, label: str | None = None) -> Iterator[tuple[av.container.InputContainer, av.AudioStream, AudioInfo]]:
     """The opened container, its first audio stream and its header; AudioError when unreadable."""
     try:
         container = av.open(str(path))
         try:
-            stream = _audio_stream(container, path)
+            stream = _audio_stream(container, path, label)
             info = _info(container, stream)
         except BaseException:
             container.close()
             raise
     except AudioError:
         raise
-    except (av.FFmpegError, UnicodeDecodeError, ValueError) as exc:
-        raise AudioError(f"{Path(path).name} : fichier audio illisible ({_short(exc)})") from exc
+    except (av.FFmpegError, UnicodeError, ValueError) as exc:
+        raise AudioError(f"{_label(path, label)} : fichier audio illisible ({_short(exc)})") from exc
     with container:
         yield container, stream, info
 
@@ -92,10 +107,10 @@ def _info(container, stream) -> AudioInfo:
     )
 
 
-def _audio_stream(container, path: Path):
+def _audio_stream(container, path: Path, label: str | None = None):
     """The first audio stream; AudioError when there is none."""
     if not container.streams.audio:
-        raise AudioError(f"{Path(path).name} : aucun flux audio")
+        raise AudioError(f"{_label(path, label)} : aucun flux audio")
     return container.streams.audio[0]
 
 
@@ -123,7 +138,7 @@ def iter_decode(path: Path, *, rate: int | None = None, channels: int | None = 1
     except AudioError:
         raise
     except (av.FFmpegError, ValueError) as exc:
-        raise AudioError(f"{Path(path).name} : décodage impossible ({_short(exc)})") from exc
+        raise AudioError(f"{_label(path, None)} : décodage impossible ({_short(exc)})") from exc
 
 
 def decode(path: Path, *, rate: int | None = None, channels: int | None = 1) -> np.ndarray:
@@ -150,7 +165,7 @@ class Encoder:
         (they are resampled by libswresample on the way in)."""
         fmt = fmt or Path(path).suffix.lstrip(".").lower()
         if fmt not in ENCODERS:
-            raise AudioError(f"cannot encode to {fmt!r}")
+            raise AudioError(f"{_label(path, None)} : format de sortie inconnu ({fmt!r})")
         self.path = Path(path)
         self.channels = channels
         self.container, self.stream = _open_output(path, fmt, rate, "mono" if channels == 1 else "stereo", codec=codec)
@@ -199,22 +214,44 @@ class Encoder:
 
 def transcode(source: Path, destination: Path, *, rate: int, fmt: str = "flac",
               on_header: Callable[[AudioInfo], None] | None = None,
-              on_chunk: Callable[[np.ndarray], None] | None = None) -> tuple[AudioInfo, int]:
+              on_chunk: Callable[[np.ndarray], None] | None = None, label: str | None = None) -> tuple[AudioInfo, int]:
     """Decode ``source`` and encode it mono at ``rate`` in one streaming pass (no metadata carried
     over). ``on_header`` sees the source's header (as ``probe`` reads it) before any decoding and
     may raise to refuse the file; ``on_chunk`` sees every chunk as int16 samples (for level
-    measurement). Returns that header and the number of samples written."""
-    with _open_audio(source) as (src, stream, info):
+    measurement). Returns that header and the number of samples written. Errors name the
+    source as ``label`` (default: its name)."""
+    with _open_audio(source, label) as (src, stream, info):
         if on_header:
             on_header(info)
+        decoded = _Decoded()
         try:
             with _mono_output(destination, fmt, rate) as (dst, out):
                 # no FFmpeg decoding threads: of the phone formats only FLAC has them, and they cost
                 # more CPU than they save (batch workers already keep every core busy)
-                chunks = _resampled(_decoded_blocks(src.decode(stream)), rate)
+                chunks = _resampled(_decoded_blocks(decoded.count(src.decode(stream))), rate)
                 return info, _encode_all(chunks, dst, out, rate, on_chunk)
         except (av.FFmpegError, ValueError) as exc:
-            raise AudioError(f"{Path(source).name} : décodage impossible ({_short(exc)})") from exc
+            raise _decode_error(source, info, decoded.seconds, label, exc) from exc
+
+
+def _decode_error(path: Path, info: AudioInfo, decoded_s: float, label: str | None, exc: Exception) -> AudioError:
+    """A decoding pass that failed midway: a truncated file when the data ran out well before the
+    header's end (a frame cut in two), else an undecodable one."""
+    announced = announced_duration(path, info)
+    if _short_of(announced, decoded_s):
+        return _truncated(path, label, decoded_s, announced)
+    return AudioError(f"{_label(path, label)} : décodage impossible ({_short(exc)})")
+
+
+class _Decoded:
+    """How much audio a decoding pass got through (seconds), as far as it went."""
+
+    seconds = 0.0
+
+    def count(self, frames: Iterable[av.AudioFrame]) -> Iterator[av.AudioFrame]:
+        for frame in frames:
+            self.seconds += frame.samples / frame.sample_rate
+            yield frame
 
 
 def _encode_all(chunks: Iterable[np.ndarray], dst, out, rate: int, on_chunk) -> int:
@@ -337,6 +374,99 @@ def encode_chunks(chunks: Iterable[np.ndarray], path: Path, *, rate: int, channe
     return Path(path)
 
 
+def check_complete(path: Path, info: AudioInfo, decoded_s: float, *, label: str | None = None) -> None:
+    """Refuse a file that ends before its header says it does (a copy or a download cut short):
+    it would otherwise pass for a good, short recording. ``decoded_s``: what decoding gave."""
+    if info.format == "ogg" and not _ogg_finished(path):
+        raise AudioError(f"{_label(path, label)} : fichier tronqué (fin du flux Ogg absente, "
+                         f"{duration_text(decoded_s)} décodées)")
+    announced = announced_duration(path, info)
+    if _short_of(announced, decoded_s):
+        raise _truncated(path, label, decoded_s, announced)
+
+
+def _short_of(announced: float | None, decoded_s: float) -> bool:
+    return bool(announced) and announced - decoded_s > max(TRUNCATION_TOLERANCE_S, TRUNCATION_TOLERANCE * announced)
+
+
+def _truncated(path: Path, label: str | None, decoded_s: float, announced: float) -> AudioError:
+    return AudioError(f"{_label(path, label)} : fichier tronqué ({duration_text(decoded_s)} décodées "
+                      f"sur {duration_text(announced)} annoncées)")
+
+
+def announced_duration(path: Path, info: AudioInfo) -> float | None:
+    """The duration the file itself records, where its format records one exactly; None where
+    FFmpeg can only estimate it (mp3 without a Xing/Info/VBRI header, raw AAC, AMR, Ogg)."""
+    if info.format == "wav":
+        return _wav_declared_seconds(path)  # FFmpeg clips the data size to the file: read it ourselves
+    if info.format == "mp3":
+        return info.duration if _mp3_length_tagged(path) else None
+    if info.format in ("flac", "mov", "matroska"):
+        return info.duration or None  # 0 when the writer did not record it (live webm, streamed flac)
+    return None
+
+
+def _wav_declared_seconds(path: Path) -> float | None:
+    """The RIFF data chunk's declared size over the byte rate; None for RF64 or a placeholder size."""
+    with open(path, "rb") as handle:
+        head = handle.read(1 << 16)
+    if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+        return None
+    position, byte_rate = 12, 0
+    while position + 8 <= len(head):
+        chunk, size = head[position:position + 4], int.from_bytes(head[position + 4:position + 8], "little")
+        if chunk == b"fmt " and position + 20 <= len(head):
+            byte_rate = int.from_bytes(head[position + 16:position + 20], "little")
+        elif chunk == b"data":
+            return size / byte_rate if byte_rate and 0 < size < WAV_UNKNOWN_SIZE else None
+        position += 8 + size + (size & 1)
+    return None
+
+
+def _mp3_length_tagged(path: Path) -> bool:
+    """Whether the first MPEG frame is a Xing/Info (LAME) or VBRI header, which counts the frames."""
+    with open(path, "rb") as handle:
+        head = handle.read(10)
+        start = 0
+        if head[:3] == b"ID3" and len(head) == 10:
+            size = (head[6] & 0x7F) << 21 | (head[7] & 0x7F) << 14 | (head[8] & 0x7F) << 7 | (head[9] & 0x7F)
+            start = 10 + size + (10 if head[5] & 0x10 else 0)
+        handle.seek(start)
+        frame = handle.read(4096)
+    sync = next((i for i in range(len(frame) - 1) if frame[i] == 0xFF and frame[i + 1] & 0xE0 == 0xE0), None)
+    if sync is None:
+        return False
+    window = frame[sync:sync + 200]
+    return any(tag in window for tag in (b"Xing", b"Info", b"VBRI"))
+
+
+def _ogg_finished(path: Path) -> bool:
+    """Whether the last Ogg page is whole and marks the end of the stream (EOS flag): a file cut
+    short ends in a partial page, or in a page without that flag."""
+    with open(path, "rb") as handle:
+        handle.seek(0, 2)
+        size = handle.tell()
+        handle.seek(max(0, size - OGG_MAX_PAGE))
+        tail = handle.read()
+    start = tail.rfind(b"OggS")
+    while start >= 0:
+        header = tail[start:start + 27]
+        if len(header) == 27 and header[4] == 0:  # stream structure version 0
+            table = tail[start + 27:start + 27 + header[26]]
+            whole = len(table) == header[26] and start + 27 + len(table) + sum(table) <= len(tail)
+            return whole and bool(header[5] & 0x04)
+        start = tail.rfind(b"OggS", 0, start)
+    return False
+
+
+def duration_text(seconds: float) -> str:
+    """A duration for a message, in French with one decimal: "1,6 s", "12,5 min"."""
+    text = f"{seconds:.1f} s" if seconds < 100 else f"{seconds / 60:.1f} min"
+    return text.replace(".", ",")
+
+
 def _short(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    """The low-level error's own words, without the file name (the message names it already)."""
+    text = exc.strerror if isinstance(exc, av.FFmpegError) and exc.strerror else str(exc)
+    text = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
     return text[:160]

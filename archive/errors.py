@@ -16,8 +16,33 @@
 
 The CLI prints ``str(error)`` on one line and exits with ``error.exit_code``;
 the API answers ``{"error": code, "detail": str(error)}`` with ``error.http_status``.
+
+Messages name the file they are about with ``file_label``: a file name that is not UTF-8 (on
+POSIX a name is bytes; Python keeps the undecodable ones as lone surrogates, PEP 383) would
+make printing, the database and JSON fail, so it is shown backslash-escaped instead.
 """
 from __future__ import annotations
+
+from os import PathLike
+
+
+_CONTROLS = {code: f"\\x{code:02x}" for code in (*range(0x20), 0x7F)}
+
+
+def printable(text: str) -> str:
+    """``text`` as one line of valid UTF-8: the undecodable bytes of a file name and control
+    characters (newlines, terminal escapes) backslash-escaped (``b"t\\xe9moignage.wav"`` ->
+    ``"t\\xe9moignage.wav"``); other text unchanged."""
+    try:
+        text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a lone surrogate that is not an escaped byte
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text.translate(_CONTROLS)
+
+
+def file_label(path: str | PathLike) -> str:
+    """How a message names a file: as given (a path, or just a name), printable."""
+    return printable(str(path))
 
 
 class KumaError(Exception):

@@ -3,14 +3,17 @@
 Each file is its own transaction. Stored files are removed again if the record cannot be
 committed (error or Ctrl-C), so an interrupted batch leaves nothing half-done; running the
 same batch again finishes it and skips what is already in (same sha256).
+
+A file that fails, for whatever reason, fails alone: its result says why in one line that names
+it by its path as given, and the batch goes on. A name that is not UTF-8 is kept
+backslash-escaped (``errors.printable``) in the record, the audit log and every message.
 """
 from __future__ import annotations
 
-import multiprocessing
 import secrets
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,8 +23,9 @@ from sqlalchemy.exc import IntegrityError as DBIntegrityError
 from archive import audit
 from archive.audio import probe
 from archive.db import Archive
-from archive.errors import AudioError, KumaError, MetadataError
+from archive.errors import AudioError, InputError, KumaError, MetadataError, file_label, printable
 from archive.models import MediaAsset, MediaKind, SensitiveTerm, StageState, Testimony, Theme
+from archive.procs import worker_pool
 from archive.store import Stored, sha256_file
 from archive.testimonies import add_consent, public_id_for, set_stage
 from ingest.prepare import Prepared, prepare
@@ -36,7 +40,21 @@ class IngestResult:
     status: str  # "ingested", "duplicate", "failed"
     public_id: str | None = None
     duration: float = 0.0
-    reason: str | None = None
+    reason: str | None = None  # one line naming the file (failed, duplicate)
+    exit_code: int = 0  # a failure's: that of its error class (2 bad input, 7 stage, 1 unexpected)
+
+
+def failure(path: Path, exc: BaseException) -> IngestResult:
+    """The result of a file that failed: the error's one line (naming the file once) and exit code;
+    an unexpected error (a bug) says what it was and fails this file only."""
+    label = file_label(path)
+    if isinstance(exc, KumaError):
+        reason, code = printable(str(exc)), exc.exit_code
+    else:
+        reason, code = printable(f"erreur inattendue ({type(exc).__name__}: {exc}), à signaler"), 1
+    if label not in reason:
+        reason = f"{label} : {reason}"
+    return IngestResult(path, "failed", reason=reason, exit_code=code)
 
 
 def collect_files(paths: Iterable[Path]) -> tuple[list[Path], list[IngestResult]]:
@@ -51,8 +69,10 @@ def collect_files(paths: Iterable[Path]) -> tuple[list[Path], list[IngestResult]
             if path.suffix.lower() in SIDECAR_SUFFIXES:
                 continue
             files.append(path)
+        elif path.exists():
+            problems.append(failure(path, InputError(f"{file_label(path)} : ni un fichier ni un dossier")))
         else:
-            problems.append(IngestResult(path, "failed", reason="fichier introuvable"))
+            problems.append(failure(path, InputError(f"{file_label(path)} : fichier introuvable")))
     return list(dict.fromkeys(files)), problems
 
 
@@ -90,14 +110,13 @@ def ingest_file(archive: Archive, path: Path, *, metadata: IntakeMetadata | None
             if duplicate is not None:
                 return duplicate
         return commit(archive, prepare(archive.settings, path, metadata), actor)
-    except KumaError as exc:
-        return IngestResult(path, "failed", reason=str(exc))
+    except Exception as exc:  # this file fails, the batch goes on
+        return failure(path, exc)
 
 
 def _ingest_parallel(archive: Archive, files: list[Path], metadata, actor: str, jobs: int,
                      on_start) -> Iterator[IngestResult]:
-    context = multiprocessing.get_context("spawn")  # workers start clean: no inherited database connections
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+    with worker_pool(jobs) as pool:  # spawned (no inherited database connections), die with this process
         queued: list[tuple[Path, Future | IngestResult | None]] = []
         seen: set[str] = set()
         sizes = {path: _size_or_none(path) for path in files}
@@ -110,8 +129,8 @@ def _ingest_parallel(archive: Archive, files: list[Path], metadata, actor: str, 
                 if size in stored or in_batch[size] > 1:
                     sha = _sha(path)
                 work = _existing(archive, path, sha) if size in stored else None
-            except KumaError as exc:
-                work = IngestResult(path, "failed", reason=str(exc))
+            except Exception as exc:
+                work = failure(path, exc)
             if work is None and (sha is None or sha not in seen):
                 seen.add(sha)
                 work = pool.submit(prepare, archive.settings, path, metadata)
@@ -138,15 +157,15 @@ def _ingest_parallel(archive: Archive, files: list[Path], metadata, actor: str, 
 def _commit_future(archive: Archive, path: Path, future: Future, actor: str) -> IngestResult:
     try:
         return commit(archive, future.result(), actor)
-    except KumaError as exc:
-        return IngestResult(path, "failed", reason=str(exc))
+    except Exception as exc:  # the worker's error (pickled back), or the record's
+        return failure(path, exc)
 
 
 def _size(path: Path) -> int:
     try:
         return path.stat().st_size
     except OSError as exc:
-        raise AudioError(f"{path.name} : lecture impossible ({exc.strerror})") from exc
+        raise AudioError(f"{file_label(path)} : lecture impossible ({exc.strerror})") from exc
 
 
 def _size_or_none(path: Path) -> int | None:
@@ -169,7 +188,7 @@ def _sha(path: Path) -> str:
     try:
         return sha256_file(path)
     except OSError as exc:
-        raise AudioError(f"{path.name} : lecture impossible ({exc.strerror})") from exc
+        raise AudioError(f"{file_label(path)} : lecture impossible ({exc.strerror})") from exc
 
 
 def _existing(archive: Archive, path: Path, sha: str) -> IngestResult | None:
@@ -182,13 +201,14 @@ def _existing(archive: Archive, path: Path, sha: str) -> IngestResult | None:
 
 
 def commit(archive: Archive, prepared: Prepared, actor: str) -> IngestResult:
-    """Record a prepared recording in one transaction; on any failure its files are released."""
+    """Record a prepared recording in one transaction; on any failure its files are released (and
+    the working copy's temp file removed)."""
     path, store = prepared.path, archive.store
     added = [prepared.original.sha256]
     try:
         try:
             with archive.session() as session:
-                prepared.metadata.check_themes(set(session.scalars(select(Theme.slug))), path.name)
+                prepared.metadata.check_themes(set(session.scalars(select(Theme.slug))), file_label(path))
                 working_file = store.adopt(prepared.working.path)
                 added.append(working_file.sha256)
                 testimony = _record(session, prepared, working_file, archive.settings.working_sample_rate, actor)
@@ -202,6 +222,7 @@ def commit(archive: Archive, prepared: Prepared, actor: str) -> IngestResult:
         added.clear()  # committed: the files now belong to the record
         return result
     finally:
+        prepared.working.path.unlink(missing_ok=True)  # gone already when adopted
         archive.release_media(added)
 
 
@@ -217,7 +238,7 @@ def _record(session, prepared: Prepared, working_file: Stored, rate: int, actor:
     testimony = Testimony(
         internal_key=secrets.token_hex(32),
         source_sha256=original.sha256,
-        source_name=path.name,
+        source_name=source_name(path),
         pseudonym=metadata.pseudonym,
         recorded_at=metadata.recorded_at,
         place=metadata.place,
@@ -247,9 +268,14 @@ def _record(session, prepared: Prepared, working_file: Stored, rate: int, actor:
     if metadata.consent is not None:
         add_consent(session, testimony, actor, **metadata.consent.model_dump())
     set_stage(session, testimony, "ingest", StageState.DONE)
-    audit.record(session, actor, "testimony.ingest", testimony=testimony, file=path.name)
+    audit.record(session, actor, "testimony.ingest", testimony=testimony, file=source_name(path))
     session.flush()
     return testimony
+
+
+def source_name(path: Path) -> str:
+    """The file's name as recorded: valid UTF-8 (undecodable bytes escaped), at most 512 characters."""
+    return printable(path.name)[:512]
 
 
 def quick_duration(path: Path) -> float:
@@ -260,4 +286,5 @@ def quick_duration(path: Path) -> float:
         return 0.0
 
 
-__all__ = ["AUDIO_SUFFIXES", "IngestResult", "MetadataError", "collect_files", "ingest_file", "ingest_paths"]
+__all__ = ["AUDIO_SUFFIXES", "IngestResult", "MetadataError", "collect_files", "failure", "ingest_file", "ingest_paths",
+           "source_name"]

@@ -52,10 +52,12 @@ class _LevelMeter:
 
 
 def make_working_copy(source: Path, destination: Path, *, rate: int,
-                      check: Callable[[AudioInfo], None] | None = None) -> WorkingCopy:
-    """``check`` sees the source's header before any decoding and may raise to refuse the file."""
+                      check: Callable[[AudioInfo], None] | None = None, label: str | None = None) -> WorkingCopy:
+    """``check`` sees the source's header before any decoding and may raise to refuse the file;
+    errors name the source as ``label`` (default: its name)."""
     meter = _LevelMeter(rate)
-    info, samples = transcode(source, destination, rate=rate, fmt="flac", on_header=check, on_chunk=meter)
+    info, samples = transcode(source, destination, rate=rate, fmt="flac", on_header=check, on_chunk=meter,
+                              label=label)
     meter.finish()
     return WorkingCopy(
         path=destination,

@@ -1,10 +1,12 @@
 """Archive commands: ingest, verify, testimonies, consent."""
 from __future__ import annotations
 
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from sqlalchemy import select
@@ -13,8 +15,9 @@ import pipeline
 from api import context
 from api.context import console, emit_json
 from archive.consent import Use, decide
-from archive.errors import InputError, IntegrityError, StageError
+from archive.errors import InputError, IntegrityError, KumaError, StageError, printable
 from archive.models import MediaAsset, Testimony, Theme
+from archive.store import STALE_AFTER_S, Temporary, VerifyReport
 from archive.testimonies import get
 from ingest.pipeline import IngestResult, collect_files, ingest_paths, quick_duration
 
@@ -44,7 +47,7 @@ def ingest(
         audio_task = progress.add_task("minutes d'audio", total=round(sum(durations.values()) / 60, 1))
 
         def on_start(path: Path) -> None:
-            progress.update(files_task, description=f"{path.name[:40]}")
+            progress.update(files_task, description=escape(printable(path.name)[:40]))
 
         def on_done(result: IngestResult) -> None:
             progress.advance(files_task)
@@ -66,12 +69,13 @@ def _progress() -> Progress:
 
 
 def _print_result(result: IngestResult) -> None:
+    name = escape(printable(result.path.name))
     if result.status == "ingested":
-        console.print(f"[green]✓[/] {result.path.name} → {result.public_id} ({result.duration:.1f} s)")
+        console.print(f"[green]✓[/] {name} → {result.public_id} ({result.duration:.1f} s)")
     elif result.status == "duplicate":
-        console.print(f"[yellow]=[/] {result.path.name} : déjà ingéré ({result.public_id})")
+        console.print(f"[yellow]=[/] {name} : déjà ingéré ({result.public_id})")
     else:
-        console.print(f"[red]✗[/] {result.reason}", soft_wrap=True)
+        console.print(f"[red]✗[/] {escape(printable(result.reason or ''))}", soft_wrap=True)
 
 
 def _summary(results: list[IngestResult]) -> None:
@@ -79,25 +83,104 @@ def _summary(results: list[IngestResult]) -> None:
     minutes = sum(r.duration for r in results if r.status == "ingested") / 60
     console.print(f"Ingérés : {counts['ingested']} ({minutes:.1f} min d'audio) · déjà présents : "
                   f"{counts['duplicate']} · refusés : {counts['failed']}")
-    if counts["failed"]:
-        raise StageError(f"{counts['failed']} fichier(s) refusé(s), voir ci-dessus")
+    failed = [r for r in results if r.status == "failed"]
+    if failed:
+        raise batch_error(failed)
 
 
-def verify() -> None:
-    """Revérifier chaque fichier stocké ; signaler les fichiers manquants, altérés ou orphelins (code de sortie non nul)."""
+def batch_error(failed: list[IngestResult]) -> KumaError:
+    """The error a batch with failures ends with (the other files were done): 1 when any file
+    failed unexpectedly (a bug), 2 when every failure is bad input, 7 otherwise."""
+    codes = {result.exit_code for result in failed}
+    message = f"{len(failed)} fichier(s) non ingéré(s), voir ci-dessus"
+    if KumaError.exit_code in codes:
+        return KumaError(f"{message} (erreur inattendue : à signaler)")
+    if codes == {InputError.exit_code}:
+        return InputError(message)
+    return StageError(message)
+
+
+def verify(
+    repair: bool = typer.Option(False, "--repair", help="Supprimer les fichiers orphelins et les temporaires "
+                                "abandonnés (intouchés depuis une heure)."),
+    as_json: bool = typer.Option(False, "--json", help="Sortie JSON."),
+) -> None:
+    """Revérifier chaque fichier stocké ; signaler les fichiers manquants, altérés, orphelins et les temporaires abandonnés (code de sortie non nul)."""
     archive = context.archive()
     with archive.session() as session:
         expected = set(session.scalars(select(MediaAsset.sha256)))
-    with _progress() as progress:
-        task = progress.add_task("vérification", total=len(expected))
-        report = archive.store.verify(expected, progress=lambda _sha: progress.advance(task))
+    with nullcontext() if as_json else _progress() as progress:
+        task = progress.add_task("vérification", total=len(expected)) if progress else None
+        report = archive.store.verify(expected, progress=lambda _sha: progress and progress.advance(task))
+    removed = _repair(archive, report) if repair else None
+    if as_json:
+        emit_json(_verify_json(report, removed))
+    else:
+        _print_verify(report, removed)
+    if _problems_left(report, removed):
+        raise IntegrityError("le stockage ne correspond pas à l'archive")
+
+
+def _repair(archive, report: VerifyReport) -> dict[str, list]:
+    """Remove the orphans untouched for STALE_AFTER_S that still have no record, and the stale
+    temporaries. Younger ones may belong to an ingest running now: they stay."""
+    settled = [sha for sha in report.orphans if archive.store.age_s(sha) >= STALE_AFTER_S]
+    return {"orphans": archive.release_media(settled), "temporaries": archive.store.clean_temp()}
+
+
+def _problems_left(report: VerifyReport, removed: dict | None) -> bool:
+    if removed is None:
+        return not report.ok
+    orphans_left = set(report.orphans) - set(removed["orphans"])
+    temps_left = {t.path for t in report.temporaries} - {t.path for t in removed["temporaries"]}
+    return bool(report.missing or report.corrupt or orphans_left or temps_left)
+
+
+def _print_verify(report: VerifyReport, removed: dict | None) -> None:
     for label, shas in (("manquant", report.missing), ("altéré", report.corrupt), ("orphelin", report.orphans)):
         for sha in shas:
             console.print(f"[red]{label}[/] {sha}")
+    for temp in report.temporaries:
+        console.print(f"[red]temporaire abandonné[/] {_temp_text(temp)}")
+    weight = f" ({_bytes_text(report.temporary_bytes)})" if report.temporaries else ""
     console.print(f"{report.checked} fichier(s) vérifié(s) : {len(report.missing)} manquant(s), "
-                  f"{len(report.corrupt)} altéré(s), {len(report.orphans)} orphelin(s)")
-    if not report.ok:
-        raise IntegrityError("le stockage ne correspond pas à l'archive")
+                  f"{len(report.corrupt)} altéré(s), {len(report.orphans)} orphelin(s), "
+                  f"{len(report.temporaries)} temporaire(s) abandonné(s){weight}", soft_wrap=True)
+    if removed is None:
+        return
+    for sha in removed["orphans"]:
+        console.print(f"[green]supprimé[/] orphelin {sha}")
+    for temp in removed["temporaries"]:
+        console.print(f"[green]supprimé[/] temporaire {_temp_text(temp)}")
+    young = len(report.orphans) - len(removed["orphans"])
+    if young:
+        console.print(f"{young} orphelin(s) laissé(s) : écrit(s) il y a moins d'une heure, une ingestion "
+                      "peut être en cours ; relancez kuma verify --repair plus tard.")
+
+
+def _temp_text(temp: Temporary) -> str:
+    return f"{escape(printable(temp.path.name))} ({_bytes_text(temp.size)}, {temp.age_s / 3600:.0f} h)"
+
+
+def _bytes_text(size: int) -> str:
+    return f"{size / 1e6:.1f} Mo".replace(".", ",") if size >= 1_000_000 else f"{size} octet(s)"
+
+
+def _verify_json(report: VerifyReport, removed: dict | None) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "checked": report.checked, "missing": report.missing, "corrupt": report.corrupt,
+        "orphans": report.orphans, "temporaries": [_temp_json(t) for t in report.temporaries],
+        "temporary_bytes": report.temporary_bytes,
+    }
+    if removed is not None:
+        data["removed"] = {"orphans": removed["orphans"],
+                           "temporaries": [_temp_json(t) for t in removed["temporaries"]]}
+    data["ok"] = not _problems_left(report, removed)
+    return data
+
+
+def _temp_json(temp: Temporary) -> dict[str, Any]:
+    return {"name": printable(temp.path.name), "bytes": temp.size, "age_s": round(temp.age_s)}
 
 
 def testimony_summary(testimony: Testimony) -> dict[str, Any]:

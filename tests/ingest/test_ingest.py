@@ -1,3 +1,5 @@
+import errno
+import os
 from pathlib import Path
 
 import av
@@ -7,8 +9,9 @@ from sqlalchemy import func, select
 
 import ingest.pipeline as pipeline
 from archive.audio import probe
-from archive.models import ConsentRecord, MediaAsset, MediaKind, SensitiveTerm
+from archive.models import AuditEvent, ConsentRecord, MediaAsset, MediaKind, SensitiveTerm
 from archive import models
+from archive.store import MediaStore
 from archive.testimonies import get
 from ingest.pipeline import ingest_file, ingest_paths
 from tests.conftest import FULL_CONSENT, speechlike
@@ -98,13 +101,6 @@ def test_bad_files_are_refused_with_one_clear_reason(archive, tmp_path, name, co
     assert result.status == "failed" and reason in result.reason and name in result.reason
     assert "\n" not in result.reason
     assert count(archive, models.Testimony) == 0 and list(archive.store.stored()) == []
-
-
-def test_truncated_file_is_refused_or_ingested_but_never_crashes(archive, make_audio):
-    path = make_audio("cut.mp3", seconds=3)
-    path.write_bytes(path.read_bytes()[: len(path.read_bytes()) // 3])
-    result = ingest_file(archive, path)
-    assert result.status in ("ingested", "failed")
 
 
 def test_silent_recording_is_refused(archive, tmp_path):
@@ -227,3 +223,129 @@ def test_interrupted_parallel_batch_leaves_no_orphan_and_resumes(archive, make_a
     monkeypatch.setattr(pipeline, "_record", real_record)
     statuses = [r.status for r in ingest_paths(archive, [folder], jobs=2)]
     assert statuses == ["duplicate", "ingested", "ingested", "ingested"]
+
+
+def stored_and_temporary(archive) -> tuple[list[str], list[str]]:
+    tmp = archive.store.root / "tmp"
+    return list(archive.store.stored()), sorted(p.name for p in tmp.iterdir()) if tmp.exists() else []
+
+
+def undecodable(folder: Path, stem: bytes, suffix: str) -> Path:
+    """A path whose name is not UTF-8 (as a phone or an old Windows tool may write it)."""
+    return Path(os.fsdecode(os.fsencode(folder) + b"/" + stem + suffix.encode()))
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_name_that_is_not_utf8_is_ingested_escaped_and_the_batch_goes_on(archive, make_audio, tmp_path, jobs):
+    folder = tmp_path / "batch"
+    make_audio("a.wav", folder=folder, seed=1)
+    odd = make_audio("odd.wav", folder=folder, seed=2, sidecar={"pseudonym": "Awa", "consent": FULL_CONSENT})
+    os.rename(odd, undecodable(folder, b"t\xe9moignage", ".wav"))
+    os.rename(odd.with_suffix(".yaml"), undecodable(folder, b"t\xe9moignage", ".yaml"))  # its sidecar, beside it
+    make_audio("z.wav", folder=folder, seed=3)
+    results = list(ingest_paths(archive, [folder], jobs=jobs))
+    assert [r.status for r in results] == ["ingested"] * 3, [r.reason for r in results]
+    with archive.session() as session:
+        testimony = get(session, results[1].public_id)
+        assert testimony.source_name == "t\\xe9moignage.wav"  # valid UTF-8 for the database and JSON
+        assert testimony.pseudonym == "Awa" and testimony.consent is not None
+        event = session.scalar(select(AuditEvent).where(AuditEvent.testimony_id == testimony.id,
+                                                        AuditEvent.action == "testimony.ingest"))
+        assert event.detail["file"] == "t\\xe9moignage.wav"
+    assert stored_and_temporary(archive)[1] == []
+
+
+def test_a_refused_file_with_an_undecodable_name_is_named_escaped(archive, tmp_path):
+    path = undecodable(tmp_path, b"cass\xe9", ".mp3")
+    path.write_bytes(b"not audio" * 50)
+    result = ingest_file(archive, path)
+    assert result.status == "failed" and result.reason.count("cass\\xe9.mp3") == 1
+    result.reason.encode("utf-8")  # printable: no lone surrogate left
+    assert stored_and_temporary(archive) == ([], [])
+
+
+def _reason_cases(make_audio, tmp_path) -> dict[str, Path]:
+    folder = tmp_path / "raisons"
+    folder.mkdir()
+    empty, text = folder / "vide.wav", folder / "texte.mp3"
+    empty.write_bytes(b"")
+    text.write_bytes(b"just text" * 100)
+    silent = folder / "silence.wav"
+    from archive.audio import encode
+    encode(np.zeros(16000, dtype=np.float32), silent, rate=16000)
+    cut = make_audio("coupé.mp3", folder=folder, seconds=3.5)
+    cut.write_bytes(cut.read_bytes()[: cut.stat().st_size // 3])
+    return {
+        "introuvable": folder / "absent.wav", "vide": empty, "illisible": text, "silencieux": silent,
+        "tronqué": cut, "trop long": make_audio("long.wav", folder=folder, seconds=5, seed=4),
+        "champ": make_audio("fiche.wav", folder=folder, seed=5, sidecar={"language": "xx"}),
+        "thème inconnu": make_audio("thème.wav", folder=folder, seed=6, sidecar={"themes": ["tourisme"]}),
+    }
+
+
+def test_every_refusal_names_its_file_once_by_the_path_given(settings, make_audio, tmp_path):
+    from archive.db import Archive
+    limited = Archive(settings.model_copy(update={"max_duration_s": 4.0}))
+    try:
+        for expected, path in _reason_cases(make_audio, tmp_path).items():
+            [result] = list(ingest_paths(limited, [path]))
+            assert result.status == "failed" and expected in result.reason, result.reason
+            assert result.reason.count(str(path)) == 1 and result.reason.startswith(f"{path} : "), result.reason
+            assert "\n" not in result.reason and result.exit_code == 2
+        assert stored_and_temporary(limited) == ([], [])  # every failure took its files back
+    finally:
+        limited.dispose()
+
+
+def test_relative_paths_are_named_as_given(archive, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "dossier").mkdir()
+    (tmp_path / "dossier" / "cassé.ogg").write_bytes(b"OggS garbage")
+    [result] = list(ingest_paths(archive, [Path("dossier")]))
+    assert result.reason.startswith("dossier/cassé.ogg : fichier audio illisible")
+
+
+@pytest.mark.parametrize("when", ["decode", "commit"])
+def test_a_file_failing_midway_leaves_no_temp_file_and_no_stored_original(archive, make_audio, when):
+    path = make_audio("milieu.mp3", seconds=4, sidecar={"themes": ["tourisme"]} if when == "commit" else None)
+    if when == "decode":  # refused after the original was copied into the store
+        path.write_bytes(path.read_bytes()[: path.stat().st_size // 3])
+    result = ingest_file(archive, path)
+    assert result.status == "failed"
+    assert stored_and_temporary(archive) == ([], [])
+    assert count(archive, models.Testimony) == 0
+
+
+def test_a_store_that_cannot_be_written_fails_the_file_as_a_stage_error(archive, make_audio, monkeypatch):
+    path = make_audio("plein.wav")
+
+    def disk_full(self, source):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(MediaStore, "put_file", disk_full)
+    result = ingest_file(archive, path)
+    assert result.status == "failed" and result.exit_code == 7
+    assert result.reason == f"{path} : écriture impossible dans le stockage (No space left on device)"
+
+
+def fail_prepare_for(monkeypatch, name: str, error: Exception) -> None:
+    """Make the (inline) file work of the file called ``name`` raise ``error``, as a bug would."""
+    real_prepare = pipeline.prepare
+
+    def buggy(settings, path, metadata):
+        if path.name == name:
+            raise error
+        return real_prepare(settings, path, metadata)
+
+    monkeypatch.setattr(pipeline, "prepare", buggy)
+
+
+def test_an_unexpected_error_fails_one_file_and_the_batch_goes_on(archive, make_audio, tmp_path, monkeypatch):
+    folder = tmp_path / "batch"
+    for n in range(3):
+        make_audio(f"{n}.wav", folder=folder, seed=n)
+    fail_prepare_for(monkeypatch, "1.wav", RuntimeError("a bug"))
+    results = list(ingest_paths(archive, [folder]))
+    assert [r.status for r in results] == ["ingested", "failed", "ingested"]
+    assert results[1].exit_code == 1
+    assert results[1].reason == f"{folder / '1.wav'} : erreur inattendue (RuntimeError: a bug), à signaler"
