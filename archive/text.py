@@ -38,6 +38,11 @@ def normalize(text: str) -> str:
     return " ".join(re.sub(r"[^a-z0-9]+", " ", fold(text)).split())
 
 
+def one_line(text: str) -> str:
+    """``text`` fit for a one-line message: line breaks, tabs and other control characters escaped."""
+    return text if text.isprintable() else "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def slugify(text: str, fallback: str = "episode") -> str:
     """An ASCII slug for URLs and file names: "Démystification : « Kati »" → "demystification-kati"."""
     return normalize(text).replace(" ", "-")[:SLUG_MAX].strip("-") or fallback

@@ -1,6 +1,7 @@
 """Timecodes as people write them: "75", "75.5", "01:15", "00:01:15.500"."""
 from __future__ import annotations
 
+import math
 import re
 
 from archive.errors import InputError
@@ -12,19 +13,39 @@ def parse_timecode(value: str | int | float) -> float:
     if isinstance(value, bool):
         raise InputError(f"timecode invalide : {value!r}")
     if isinstance(value, (int, float)):
-        if value < 0:
-            raise InputError(f"timecode négatif : {value}")
-        return float(value)
+        return _checked(value, value)
     text = str(value).strip()
     match = _TIMECODE.match(text)
     if not match:
-        raise InputError(f"timecode invalide : {text!r} (attendu HH:MM:SS.mmm ou secondes)")
+        raise InputError(f"timecode invalide : {_shown(text)} (attendu HH:MM:SS.mmm ou secondes)")
     first, second, seconds = match.groups()
     hours, minutes = (int(first), int(second)) if second is not None else (0, int(first or 0))
     secs = float(seconds.replace(",", "."))
     if (first is not None and secs >= 60) or (second is not None and minutes >= 60):
-        raise InputError(f"timecode invalide : {text!r}")
-    return hours * 3600 + minutes * 60 + secs
+        raise InputError(f"timecode invalide : {_shown(text)}")
+    try:
+        return _checked(hours * 3600 + minutes * 60 + secs, text)
+    except OverflowError:  # more hours than a float holds
+        return _checked(math.inf, text)
+
+
+def _checked(seconds: int | float, shown) -> float:
+    """``seconds`` as a float, refused when negative or not a finite number (NaN, infinity, 10**400)."""
+    try:
+        seconds = float(seconds)
+    except OverflowError:
+        seconds = math.inf
+    if not math.isfinite(seconds):
+        raise InputError(f"timecode invalide : {_shown(shown)} (attendu un nombre fini de secondes)")
+    if seconds < 0:
+        raise InputError(f"timecode négatif : {_shown(shown)}")
+    return seconds
+
+
+def _shown(value, limit: int = 40) -> str:
+    """How a message quotes what a person wrote: ``repr``, cut short."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def format_timecode(seconds: float, *, millis: bool = True, separator: str = ".", nearest: bool = False,

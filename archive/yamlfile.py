@@ -9,12 +9,49 @@ from __future__ import annotations
 from typing import Any
 
 import yaml
+from yaml.constructor import ConstructorError
 
 from archive.errors import InputError, KumaError
 
 
+MAX_VALUES = 100_000  # a sidecar or a rundown holds hundreds; more, once aliases are expanded, is a bomb
+
+
 class _Loader(yaml.SafeLoader):
-    """Safe YAML that leaves dates as text."""
+    """Safe YAML that leaves dates as text, refuses alias bombs and cycles, and reports a bad
+    explicitly tagged value ("!!int abc") as a YAML error."""
+
+    def construct_document(self, node):
+        if _expanded_size(node, {}) > MAX_VALUES:
+            raise ConstructorError(None, None, f"plus de {MAX_VALUES} valeurs une fois les alias développés",
+                                   node.start_mark)
+        return super().construct_document(node)
+
+    def construct_object(self, node, deep=False):
+        try:
+            return super().construct_object(node, deep)
+        except (ValueError, KeyError, AttributeError, TypeError, OverflowError) as exc:
+            tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+            raise ConstructorError(None, None, f"valeur illisible pour {tag}", node.start_mark) from exc
+
+
+def _expanded_size(node, sizes: dict[int, int | None]) -> int:
+    """How many values ``node`` holds with every alias expanded (a node met again inside itself: a cycle)."""
+    if id(node) in sizes:
+        if sizes[id(node)] is None:
+            raise ConstructorError(None, None, "alias circulaire : une valeur qui se contient elle-même",
+                                   node.start_mark)
+        return sizes[id(node)]
+    sizes[id(node)] = None
+    children = node.value if isinstance(node, yaml.SequenceNode) else \
+        [n for pair in node.value for n in pair] if isinstance(node, yaml.MappingNode) else []
+    size = 1
+    for child in children:
+        size += _expanded_size(child, sizes)
+        if size > MAX_VALUES:
+            break
+    sizes[id(node)] = size
+    return size
 
 
 _Loader.yaml_implicit_resolvers = {

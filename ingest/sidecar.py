@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from archive.errors import InputError, MetadataError
 from archive.languages import country_code, language_code
 from archive.models import Identity, TermKind, VoiceForm, VoiceMode
+from archive.text import one_line
 from archive.timecode import parse_timecode
 from archive.yamlfile import load_yaml
 
@@ -91,15 +92,13 @@ class IntakeMetadata(BaseModel):
     @field_validator("sensitive_terms", mode="before")
     @classmethod
     def _terms(cls, value: Any) -> Any:
-        if value is None:
-            return []
-        return [{"term": item} if isinstance(item, str) else item for item in value]
+        return [{"term": item} if isinstance(item, str) else item for item in _listed(value)]
 
     @field_validator("muted", mode="before")
     @classmethod
     def _muted(cls, value: Any) -> Any:
         spans = []
-        for item in value or []:
+        for item in _listed(value):
             if isinstance(item, dict):
                 item = (item.get("start"), item.get("end"))
             if not isinstance(item, (list, tuple)) or len(item) != 2:
@@ -116,9 +115,7 @@ class IntakeMetadata(BaseModel):
     @field_validator("themes", mode="before")
     @classmethod
     def _themes(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            return [value]
-        return [str(v).strip().lower() for v in value or []]
+        return [str(v).strip().lower() for v in _listed(value)]
 
     def check_themes(self, vocabulary: set[str], source: str) -> None:
         unknown = [t for t in self.themes if t not in vocabulary]
@@ -126,6 +123,17 @@ class IntakeMetadata(BaseModel):
             raise MetadataError(
                 f"{source} : thème inconnu {', '.join(unknown)} (vocabulaire : {', '.join(sorted(vocabulary))})"
             )
+
+
+def _listed(value: Any) -> list:
+    """A list field as written: a list, one value alone, or nothing."""
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    if isinstance(value, (str, dict)):
+        return [value]
+    raise ValueError(f"liste attendue, reçu {value!r}")
 
 
 def find_sidecar(audio_path: Path) -> Path | None:
@@ -165,6 +173,10 @@ def _json(text: str, name: str):
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise MetadataError(f"{name} : syntaxe JSON invalide ligne {exc.lineno} ({exc.msg})") from exc
+    except RecursionError as exc:
+        raise MetadataError(f"{name} : JSON trop imbriqué") from exc
+    except ValueError as exc:  # e.g. a number of more than 4300 digits
+        raise MetadataError(f"{name} : JSON illisible ({one_line(str(exc))})") from exc
 
 
 def describe(exc: ValidationError) -> str:
@@ -180,4 +192,4 @@ def describe(exc: ValidationError) -> str:
         elif error["type"].startswith("bool"):
             message = f"oui/non attendu (true/false), reçu {error.get('input')!r}"
         parts.append(f"champ « {where} » : {message}")
-    return "; ".join(parts)
+    return one_line("; ".join(parts))

@@ -14,9 +14,11 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from archive.errors import InputError, RundownError
+from archive.text import one_line
 from archive.timecode import parse_timecode
 from archive.yamlfile import load_yaml
 
+DB_INT_MAX = 2**31 - 1  # what an INTEGER column holds (PostgreSQL)
 KIND_LABELS = {"jingle": "Jingle", "host": "Animation", "excerpt": "Témoignage", "bed": "Musique", "silence": "Silence"}
 
 
@@ -30,7 +32,7 @@ def _seconds(value):
 
 
 class _Item(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, allow_inf_nan=False)
 
     title: str | None = None
     fade_in: float | None = Field(default=None, ge=0, description="Fade-in length (s); default from settings.")
@@ -111,8 +113,8 @@ class Rundown(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     programme: str | None = None  # default: settings.programme_title
-    number: int = Field(ge=1)
-    season: int | None = None
+    number: int = Field(ge=1, le=DB_INT_MAX)
+    season: int | None = Field(default=None, ge=1, le=DB_INT_MAX)
     title: str = Field(min_length=1)
     date: dt.date
     language: str = Field(default="fr", min_length=2, max_length=8)
@@ -163,4 +165,4 @@ def _problem(error: dict, data: dict) -> str:
         message = f"type d'élément inconnu (attendu : {', '.join(KIND_LABELS)})"
     elif error["type"] == "union_tag_not_found":
         message = "champ « type » manquant"
-    return f"{where} : {message}" if where else message
+    return one_line(f"{where} : {message}" if where else message)

@@ -1,9 +1,11 @@
-"""The one text-folding home: matching keys and slugs."""
+"""The one text home: folding, slugs, phonetic keys and the sensitive-term matcher."""
 from __future__ import annotations
 
 import pytest
 
-from archive.text import STRONG, fold, heard, mentioned, normalize, phonetic, similarity, slugify, sure, words_of
+from archive.text import (
+    STRONG, fold, heard, mentioned, normalize, one_line, phonetic, similarity, slugify, sure, words_of,
+)
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -76,3 +78,7 @@ def test_a_short_french_word_that_only_sounds_like_part_of_a_name_is_not_sure():
     words = words_of(text)
     found = [h for h in heard(text, words, "Bakary Koné", parts=True) if h.score >= STRONG]
     assert found and not any(sure(text, words, h) for h in found)
+
+
+def test_one_line_escapes_control_characters_only():
+    assert one_line("champ « a\nb\tc » : Ségou") == "champ « a\\nb\\tc » : Ségou"

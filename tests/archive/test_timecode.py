@@ -45,7 +45,10 @@ def test_what_is_written_reads_back(seconds):
     assert parse_timecode(format_timecode(seconds, separator=",")) == pytest.approx(seconds)
 
 
-@pytest.mark.parametrize("value", ["1:75", "ab", "-3", True, -1])
+@pytest.mark.parametrize("value", ["1:75", "ab", "-3", True, -1, float("nan"), float("inf"), 10 ** 400, "9" * 400,
+                                   "1" + "0" * 400 + ":00:00"])
 def test_bad_timecodes(value):
-    with pytest.raises(InputError):
+    """Refused with a short line (the last four were a NaN, an infinity or an OverflowError)."""
+    with pytest.raises(InputError) as caught:
         parse_timecode(value)
+    assert len(str(caught.value)) < 120

@@ -1,4 +1,5 @@
 import json
+import re
 
 import pytest
 
@@ -24,6 +25,19 @@ def test_json_sidecar(tmp_path):
      "sensitive_terms.0.kind » : valeur inconnue 'planet' (attendu : 'name', 'place', 'phone' ou 'other')"),
     ("muted: [[5, 2]]", "la fin doit suivre le début"),
     ("muted: [['aa', 2]]", "timecode invalide"),
+    # found by tests/ingest/test_sidecar_fuzz.py: each was a TypeError, OverflowError, ValueError,
+    # RecursionError or KeyError escaping, a NaN span accepted, or a message on two lines
+    ("muted: 5", "champ « muted » : liste attendue, reçu 5"),
+    ("themes: 5", "champ « themes » : liste attendue, reçu 5"),
+    ("sensitive_terms: true", "champ « sensitive_terms » : liste attendue, reçu True"),
+    ("muted: [[0, .nan]]", "timecode invalide : nan (attendu un nombre fini de secondes)"),
+    ("muted: [[0, .inf]]", "timecode invalide : inf (attendu un nombre fini de secondes)"),
+    ("muted: [[0, 1" + "0" * 400 + "]]", "timecode invalide : 1000000000"),
+    ("muted: [['1" + "0" * 400 + ":00:00', 1]]", "timecode invalide : '1000000000"),
+    ("recorded_at: !!timestamp 2026-02-30", "syntaxe YAML invalide ligne 1 (valeur illisible pour !!timestamp)"),
+    ("consent: {archive: !!bool peut-être}", "syntaxe YAML invalide ligne 1 (valeur illisible pour !!bool)"),
+    ("notes: &a [*a]", "syntaxe YAML invalide ligne 1 (alias circulaire : une valeur qui se contient elle-même)"),
+    ('"x\\ny": 1', "champ « x\\ny » : champ inconnu"),
 ])
 def test_sidecar_problems_are_explained(tmp_path, text, fragment):
     path = tmp_path / "x.yaml"
@@ -38,6 +52,21 @@ def test_json_syntax_errors_name_the_line(tmp_path):
     path.write_text('{"language": "fr",\n "place": }')
     with pytest.raises(MetadataError, match=r"^x.json : syntaxe JSON invalide ligne 2 \(Expecting value\)$"):
         load_metadata(path)
+
+
+def test_json_that_python_cannot_read_is_a_metadata_error(tmp_path):
+    path = tmp_path / "x.json"
+    for text, message in (("[" * 100_000, "x.json : JSON trop imbriqué"),
+                          ('{"muted": 1' + "0" * 5000 + "}", "x.json : JSON illisible (Exceeds the limit")):
+        path.write_text(text)
+        with pytest.raises(MetadataError, match=re.escape(message)):
+            load_metadata(path)
+
+
+def test_one_term_alone_is_one_term_not_letters(tmp_path):
+    path = tmp_path / "t.yaml"
+    path.write_text("sensitive_terms: Moussa Diarra")
+    assert [t.term for t in load_metadata(path).sensitive_terms] == ["Moussa Diarra"]
 
 
 def test_term_kinds_are_the_archive_enum(tmp_path):

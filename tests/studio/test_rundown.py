@@ -36,12 +36,38 @@ def test_items_and_timecodes_parsed():
     ({"file": "x"}, "items[1] : champ « type » manquant"),
     ({"type": "silence", "duration": 1, "colour": "red"}, "items[1].colour : champ inconnu"),
     ({"type": "bed", "file": "b", "duck": -3}, "items[1].duck :"),
+    # found by tests/studio/test_rundown_fuzz.py: NaN and infinity accepted, a message on two lines
+    ({"type": "silence", "duration": float("nan")}, "items[1].duration : timecode invalide : nan"),
+    ({"type": "jingle", "file": "j", "in": 10 ** 400}, "items[1].in : timecode invalide : 1000"),
+    ({"type": "jingle", "file": "j", "fade_in": float("inf")}, "items[1].fade_in : Input should be a finite number"),
+    ({"type": "silence", "duration": 1, "x\ny": 1}, "items[1].x\\ny : champ inconnu"),
 ])
 def test_each_shape_problem_is_one_line(item, expected):
     with pytest.raises(RundownError) as caught:
         parse_rundown({**BASE, "items": [item]})
     assert len(caught.value.problems) == 1
     assert caught.value.problems[0].startswith(expected), caught.value.problems
+
+
+@pytest.mark.parametrize(("fields", "expected"), [
+    ({"number": 10 ** 400}, "number : Input should be less than or equal to 2147483647"),
+    ({"season": 0}, "season : Input should be greater than or equal to 1"),
+])
+def test_numbers_the_archive_can_store(fields, expected):
+    with pytest.raises(RundownError) as caught:
+        parse_rundown({**BASE, **fields, "items": [{"type": "silence", "duration": 1}]})
+    assert caught.value.problems == [expected]
+
+
+def test_yaml_tricks_are_rundown_errors(tmp_path):
+    path = tmp_path / "r.yaml"
+    for text, message in (("date: !!timestamp 2026-02-30", "r.yaml : syntaxe YAML invalide ligne 1 (valeur illisible"),
+                          ("items: &a [*a]", "r.yaml : syntaxe YAML invalide ligne 1 (alias circulaire"),
+                          ("[" * 10_000, "r.yaml : YAML trop imbriqué")):
+        path.write_text(text, encoding="utf-8")
+        with pytest.raises(RundownError) as caught:
+            load_rundown(path)
+        assert str(caught.value).startswith(message)
 
 
 def test_all_problems_reported_together():
