@@ -28,6 +28,7 @@ from archive.models import (
     MediaAsset,
     MediaKind,
     Rendition,
+    StageName,
     StageState,
     Testimony,
     Transcript,
@@ -57,7 +58,7 @@ def erase_disallowed(session: Session, testimony: Testimony, actor: str) -> Eras
         _drop_assets(session, testimony, erased, MediaKind.ORIGINAL, "enregistrement original")
         _drop_personal_metadata(testimony, erased)
     for status in testimony.stages:
-        if status.stage != "ingest":
+        if status.stage != StageName.INGEST:
             status.state, status.reason, status.fingerprint = StageState.SKIPPED, "consentement : effacé", None
     if erased:
         session.flush()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import socket
 import tempfile
 import time
 from collections.abc import Iterable, Iterator
@@ -87,9 +88,11 @@ class MediaStore:
             raise NotFound(f"media {sha256[:12]}… is missing from the store") from exc
 
     def temp_path(self, suffix: str = "") -> Path:
-        """A fresh path inside the store's tmp/ (same filesystem, so ``adopt`` is a rename)."""
+        """A fresh path inside the store's tmp/ (same filesystem, so ``adopt`` is a rename), named
+        after the writing process: what a killed writer left is cleared by the next one at once."""
         self._ensure_root()
-        fd, name = tempfile.mkstemp(dir=self.root / "tmp", suffix=suffix)
+        self.clean_temp()
+        fd, name = tempfile.mkstemp(dir=self.root / "tmp", prefix=f"{_HOST}.{os.getpid()}.", suffix=suffix)
         os.close(fd)
         return Path(name)
 
@@ -166,7 +169,8 @@ class MediaStore:
         return time.time() - self.path(sha256).stat().st_mtime
 
     def stale_temps(self, older_than_s: float = STALE_AFTER_S) -> list[Temporary]:
-        """The temporaries in tmp/ untouched for ``older_than_s``, left by interrupted writes."""
+        """The temporaries in tmp/ left by interrupted writes: those whose writer (a process of
+        this machine, named in the temporary's name) is gone, and any untouched for ``older_than_s``."""
         tmp = self.root / "tmp"
         if not tmp.exists():
             return []
@@ -176,7 +180,7 @@ class MediaStore:
                 size, newest = _footprint(path)
             except FileNotFoundError:  # finished (renamed or removed) meanwhile
                 continue
-            if now - newest >= older_than_s:
+            if now - newest >= older_than_s or _writer_gone(path.name):
                 found.append(Temporary(path, size, now - newest))
         return found
 
@@ -211,6 +215,24 @@ class MediaStore:
     def check(self, sha256: str) -> None:
         if sha256_file(self.path(sha256)) != sha256:
             raise IntegrityError(f"media {sha256[:12]}… does not match its checksum")
+
+
+_HOST = socket.gethostname().replace(".", "_")
+
+
+def _writer_gone(name: str) -> bool:
+    """Whether the temporary ``name`` was written by a process of this machine that has ended."""
+    host, _, rest = name.partition(".")
+    pid = rest.partition(".")[0]
+    if host != _HOST or not pid.isdigit():
+        return False  # another machine's (a shared store), or an older name: only age counts
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, another user's
+        return False
+    return False
 
 
 def _footprint(path: Path) -> tuple[int, float]:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from contextlib import nullcontext
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -15,11 +16,13 @@ import pipeline
 from api import context
 from api.context import console, emit_json
 from archive.consent import Use, decide
+from archive.db import ensure_private_dir
 from archive.errors import InputError, IntegrityError, KumaError, StageError, printable
 from archive.models import MediaAsset, Testimony, Theme
 from archive.store import STALE_AFTER_S, Temporary, VerifyReport
 from archive.testimonies import get
-from ingest.pipeline import IngestResult, collect_files, ingest_paths, quick_duration
+from ingest.pipeline import AUDIO_SUFFIXES, IngestResult, collect_files, ingest_paths, quick_duration
+from ingest.sidecar import SIDECAR_SUFFIXES
 
 testimonies_app = typer.Typer(help="Lister et consulter les témoignages.", no_args_is_help=True)
 consent_app = typer.Typer(help="Consulter et modifier le consentement (historique conservé).", no_args_is_help=True)

@@ -59,13 +59,20 @@ def kill_and_watch(process: subprocess.Popen, workers: list[int], timeout: float
     return survivors
 
 
-SCRIPT = """
-    import os, sys, threading, time
-    from archive.procs import worker_pool
+NAPPER = """
+    import os, time
 
     def nap():
         print("worker", os.getpid(), flush=True)
         time.sleep(60)
+"""
+
+SCRIPT = """
+    import os, sys, threading, time
+    from archive.procs import worker_pool
+    from napper import nap  # work sent to a pool lives in a module: workers never re-run this script
+
+    print("script run by", os.getpid(), flush=True)
 
     def start(box):
         box["pool"] = worker_pool(2)
@@ -87,10 +94,14 @@ SCRIPT = """
 def test_workers_die_when_their_parent_is_killed(tmp_path, started_by):
     script = tmp_path / "parent.py"
     script.write_text(textwrap.dedent(SCRIPT))
+    (tmp_path / "napper.py").write_text(textwrap.dedent(NAPPER))
     process = subprocess.Popen([sys.executable, str(script), started_by], stdout=subprocess.PIPE, text=True,
-                               env={**os.environ, "PYTHONPATH": str(ROOT)})
+                               env={**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{tmp_path}"})
     try:
-        workers = [int(process.stdout.readline().split()[1]) for _ in range(2)]  # both are running work
+        assert process.stdout.readline().split() == ["script", "run", "by", str(process.pid)]
+        lines = [process.stdout.readline().split() for _ in range(2)]  # both are running work
+        assert [line[0] for line in lines] == ["worker", "worker"]  # neither re-ran the script first
+        workers = [int(line[1]) for line in lines]
         assert sorted(workers) == sorted(set(workers) & set(children(process.pid)))
         assert kill_and_watch(process, children(process.pid)) == []  # the workers and the resource tracker
     finally:

@@ -2,6 +2,7 @@ import hashlib
 import os
 import stat
 import time
+from pathlib import Path
 
 import pytest
 
@@ -61,11 +62,11 @@ def test_open_missing_media_is_a_named_error(store):
 
 
 def test_clean_temp_removes_interrupted_writes_but_not_fresh_ones(store):
+    in_progress = store.temp_path(".flac")  # another process is writing it right now
     leftover = store.temp_path(".flac")
     leftover.write_bytes(b"half")
     old = time.time() - 7 * 3600
     os.utime(leftover, (old, old))
-    in_progress = store.temp_path(".flac")  # another process is writing it right now
     assert [t.path for t in store.clean_temp()] == [leftover]
     assert not leftover.exists() and in_progress.exists()
 
@@ -94,8 +95,8 @@ def _write(path, size: int):
 
 
 def test_stale_temporaries_are_reported_with_their_bytes(store):
-    stale = stale_temp(store, 1000, hours=2)
     store.temp_path(".flac").write_bytes(b"being written")
+    stale = stale_temp(store, 1000, hours=2)
     report = store.verify([])
     assert [(t.path, t.size) for t in report.temporaries] == [(stale, 1000)]
     assert report.temporary_bytes == 1000 and report.temporaries[0].age_s >= 2 * 3600 - 5
@@ -129,3 +130,18 @@ def test_storing_existing_content_again_makes_it_young(store):
     assert store.age_s(sha) > 4 * 3600
     assert not store.put_bytes(b"orphan of a crashed ingest").created
     assert store.age_s(sha) < 60
+
+
+def test_a_killed_writers_temporary_is_cleared_by_the_next_writer_at_once(tmp_path):
+    import subprocess
+    import sys
+
+    store = MediaStore(tmp_path / "media")
+    code = ("import os, sys; from pathlib import Path; from archive.store import MediaStore; "
+            "p = MediaStore(Path(sys.argv[1])).temp_path('.flac'); p.write_bytes(b'half'); print(p)")
+    left = Path(subprocess.run([sys.executable, "-c", code, str(store.root)], capture_output=True, text=True,
+                               check=True).stdout.strip())
+    assert left.exists()
+    mine = store.temp_path(".flac")
+    assert not left.exists() and mine.exists()  # the dead writer's went when this one was made, young as it was
+    assert store.stale_temps() == []  # a live writer's young temporary is not abandoned
