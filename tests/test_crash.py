@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 
 from anonymization import stage as anonymization
 from archive.db import Archive
-from archive.models import Episode, Rendition, Testimony, Transcript
+from archive import models
 from archive.settings import Settings
 from tests.conftest import FULL_CONSENT
 from tests.transcripts.conftest import RANDOM_MODEL_LIMITS
@@ -92,12 +92,11 @@ def check_whole(env: dict, expected_testimonies: int) -> None:
     assert not tmp.exists() or not any(tmp.iterdir()), f"left in media/tmp: {list(tmp.iterdir())} (seed {SEED})"
     with opened(env) as archive, archive.session() as session:
         count = lambda model: session.scalar(select(func.count()).select_from(model))  # noqa: E731
-        assert count(Testimony) == expected_testimonies, f"(seed {SEED})"
-        per_testimony = select(Transcript.testimony_id).group_by(Transcript.testimony_id).having(func.count() > 1)
-        assert not session.scalars(per_testimony).all(), f"a transcript was made twice (seed {SEED})"
-        renditions = select(Rendition.testimony_id).group_by(Rendition.testimony_id).having(func.count() > 1)
-        assert not session.scalars(renditions).all(), f"a rendition was made twice (seed {SEED})"
-        assert count(Episode) <= 1
+        assert count(models.Testimony) == expected_testimonies, f"(seed {SEED})"
+        for model, what in ((models.Transcript, "transcript"), (models.Rendition, "rendition")):
+            twice = select(model.testimony_id).group_by(model.testimony_id).having(func.count() > 1)
+            assert not session.scalars(twice).all(), f"a {what} was made twice (seed {SEED})"
+        assert count(models.Episode) <= 1
 
 
 @contextmanager
@@ -111,7 +110,7 @@ def opened(env: dict) -> Iterator[Archive]:
 
 def stage_states(env: dict, stage: str) -> set[str]:
     with opened(env) as archive, archive.session() as session:
-        return {t.stage(stage).state if t.stage(stage) else None for t in session.scalars(select(Testimony))}
+        return {t.stage(stage).state if t.stage(stage) else None for t in session.scalars(select(models.Testimony))}
 
 
 def test_every_stage_survives_being_killed_at_random_points(env, make_audio, tmp_path):
@@ -136,9 +135,9 @@ def test_every_stage_survives_being_killed_at_random_points(env, make_audio, tmp
     check_whole(env, FILES)
     assert stage_states(env, "review") == {"needs_human"}, f"(seed {SEED})"
     with opened(env) as archive, archive.session() as session:
-        for testimony in session.scalars(select(Testimony)):
+        for testimony in session.scalars(select(models.Testimony)):
             anonymization.approve(archive, session, testimony, "test", accept_unintelligible=True)
-        public_ids = list(session.scalars(select(Testimony.public_id).order_by(Testimony.id)))
+        public_ids = list(session.scalars(select(models.Testimony.public_id).order_by(models.Testimony.id)))
 
     rundown = _rundown(tmp_path, public_ids)
     kill_at_random_points(env, rng, "episode", "build", rundown, window=(2.8, 6.0))
@@ -146,7 +145,7 @@ def test_every_stage_survives_being_killed_at_random_points(env, make_audio, tmp
     assert built.returncode == 0, built.stdout + built.stderr
     check_whole(env, FILES)
     with opened(env) as archive, archive.session() as session:
-        episode = session.scalars(select(Episode)).one()
+        episode = session.scalars(select(models.Episode)).one()
         assert {a.role for a in episode.assets} >= {"broadcast", "podcast", "lowband"}
         assert all(archive.store.exists(a.sha256) for a in episode.assets)
 

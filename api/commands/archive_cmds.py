@@ -8,13 +8,13 @@ from typing import Any
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from sqlalchemy import select
 
 import pipeline
 from api import context
 from api.context import console, emit_json
+from api.progress import progress_bar
 from archive.consent import Use, decide
 from archive.db import ensure_private_dir
 from archive.errors import InputError, IntegrityError, KumaError, StageError, printable
@@ -66,9 +66,7 @@ def ingest(
 
 
 def _progress() -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed:.0f}/{task.total:.0f}"),
-                    TimeRemainingColumn(),
-                    console=console, transient=True)
+    return progress_bar("amount")
 
 
 def _print_result(result: IngestResult) -> None:

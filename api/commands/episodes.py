@@ -5,14 +5,14 @@ from pathlib import Path
 
 import numpy as np
 import typer
-import yaml
-from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 import pipeline
 from api import context
 from api.context import console, emit_json, err_console
+from api.progress import progress_bar
 from archive.audio import encode
+from archive.yamlfile import dump_yaml
 from archive.errors import ConsentRefused, RundownError
 from archive.models import Episode
 from studio.episode import build_episode, episode_by_ref
@@ -49,8 +49,7 @@ def build(
 
 
 def _build_with_progress(archive, rundown: Path, public: bool | None, force: bool):
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f} %"),
-                  TimeRemainingColumn(), console=console, transient=True) as progress:
+    with progress_bar() as progress:
         tasks: dict[str, int] = {}
 
         def report(stage: str, done: float, total: float) -> None:
@@ -214,7 +213,7 @@ def _demo_rundown(demo, folder: Path, number: int, title: str, public_ids: list[
                "items": items}
     _clip_outs(demo, rundown)
     path = folder / f"episode-{number:03d}.yaml"
-    path.write_text(yaml.safe_dump(rundown, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    path.write_text(dump_yaml(rundown), encoding="utf-8")
     return path
 
 

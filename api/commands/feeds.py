@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 import pipeline
 from api import context
 from api.context import console, emit_json
+from api.progress import progress_bar
 from archive.db import Archive
 from feeds import radios as radio_registry
 from feeds.build import LOWBAND, PUBLIC, RADIO, Urls
@@ -32,8 +32,7 @@ def publish(json_output: bool = typer.Option(False, "--json", help="Résultat en
 
 
 def _publish_with_progress(archive: Archive) -> PublishResult:
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console,
-                  transient=True) as progress:
+    with progress_bar("count") as progress:
         task = progress.add_task("publication", total=None)
 
         def advance(path: str) -> None:

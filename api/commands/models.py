@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
 from rich.table import Table
 
 from api import context
 from api.context import console, emit_json
+from api.progress import progress_bar
 from transcripts import models
 
 models_app = typer.Typer(help="Installer et lister les modèles de transcription (Whisper).", no_args_is_help=True)
@@ -33,8 +33,7 @@ def install(
 
 
 def install_with_progress(settings, name: str, *, force: bool = False):
-    columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn())
-    with Progress(*columns, console=console, transient=True) as progress:
+    with progress_bar("bytes") as progress:
         task = progress.add_task(f"assemblage de « {name} »", total=None)
         return models.install(settings, name, force=force,
                               progress=lambda done, total: progress.update(task, completed=done, total=total))

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from api import context
 from api.deps import create_key, revoke_key
+from api.progress import progress_bar
 from archive.models import ApiKey, AuditEvent, Role, Testimony
 
 keys_app = typer.Typer(help="Clés d'accès à l'API (stockées hachées, une par partenaire).", no_args_is_help=True)
@@ -112,11 +113,9 @@ def audit(limit: int = typer.Option(50, min=1, help="Nombre d'entrées (les plus
 
 def reindex() -> None:
     """Reconstruire l'index de recherche de tous les témoignages."""
-    from rich.progress import Progress
-
     from archive.search import reindex_all
 
-    with context.archive().session() as session, Progress(console=context.console) as progress:
+    with context.archive().session() as session, progress_bar("count") as progress:
         total = session.query(Testimony).count()
         task = progress.add_task("Indexation", total=total)
         count = reindex_all(session, progress=lambda _t: progress.advance(task))

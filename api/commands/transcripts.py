@@ -5,11 +5,11 @@ from pathlib import Path
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 import pipeline
 from api import context
 from api.context import console, emit_json
+from api.progress import progress_bar
 from archive.errors import InputError, StageError
 from archive.models import StageState
 from archive.testimonies import get
@@ -65,9 +65,7 @@ def transcribe(
 def _run_with_progress(transcriber: Transcriber, targets: list[str], durations: dict[str, float],
                        force: bool) -> list[TranscribeResult]:
     results = []
-    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[clock]}"),
-               TimeElapsedColumn(), TextColumn("reste"), TimeRemainingColumn())
-    with Progress(*columns, console=console, transient=True) as progress:
+    with progress_bar("clock") as progress:
         total = sum(durations.values())
         task = progress.add_task("transcription", total=total or None, clock=_clock(0, total))
 

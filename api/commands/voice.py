@@ -4,10 +4,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from api import context
 from api.context import console, emit_json
+from api.progress import progress_bar
 from anonymization import disguise, voice
 
 voice_app = typer.Typer(help="Déguiser une voix et comparer les modes de déguisement.", no_args_is_help=True)
@@ -38,8 +38,7 @@ def disguise_command(
     """Déguiser la voix d'un fichier audio avec la clé tirée de la clé secrète et de l'étiquette, comme le fait l'anonymisation (sortie mono)."""
     disguise.output_format(destination)  # a bad suffix is refused before any work
     voice_key = disguise.key_for(context.settings(), key)
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f} %"),
-                  TimeRemainingColumn(), console=console, transient=True) as progress:
+    with progress_bar() as progress:
         task = progress.add_task(source.name[:40], total=None)
         report = disguise.disguise_file(source, destination, voice_key, mode,
                                         progress=lambda done, total: progress.update(task, completed=done,

@@ -146,9 +146,9 @@ def leftovers(cli, make_audio, tmp_path):
     store = MediaStore(home / "media")
     orphan = store.put_bytes(b"stored, then the process was killed before its record").sha256
     age(store.path(orphan), 2)
-    stale, build = stale_temp(store, 1000, hours=2), stale_temp(store, 500, hours=3, build=True)
     fresh = store.temp_path(".flac")
     fresh.write_bytes(b"being written")
+    stale, build = stale_temp(store, 1000, hours=2), stale_temp(store, 500, hours=3, build=True)
     return home, store, orphan, stale, build, fresh
 
 

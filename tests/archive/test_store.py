@@ -1,6 +1,7 @@
 import hashlib
 import os
 import stat
+import tempfile
 import time
 from pathlib import Path
 
@@ -77,8 +78,10 @@ def age(path, hours):
 
 
 def stale_temp(store, size: int, hours: float, build: bool = False):
-    """A temporary left ``hours`` ago: a file, or (``build``) an episode build's folder holding one."""
-    temp = store.temp_path(".build" if build else ".flac")
+    """A temporary left ``hours`` ago (by a writer of unknown fate: only its age tells): a file, or
+    (``build``) an episode build's folder holding one."""
+    (store.root / "tmp").mkdir(parents=True, exist_ok=True)
+    temp = Path(tempfile.mkstemp(dir=store.root / "tmp", suffix=".build" if build else ".flac")[1])
     if build:
         temp.unlink()
         temp.mkdir()
