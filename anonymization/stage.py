@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from rapidfuzz import fuzz
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -49,12 +48,11 @@ from archive.models import (
 )
 from archive.search import index_testimony
 from archive.testimonies import get, set_stage
+from archive.text import partial_similarity, phonetic
 from archive.timecode import format_timecode
 from anonymization import bleep, disguise, intelligibility, voice
+from anonymization.redact import TERM_PLACEHOLDER_KINDS, RedactedTranscript, Redactor, Term, redact_segments
 from transcripts.engine import Engine
-from archive.text import phonetic
-from anonymization.redact import TERM_PLACEHOLDER_KINDS
-from anonymization.redact import RedactedTranscript, Redactor, Term, redact_segments
 from transcripts.versions import STAGE as TRANSCRIBE_STAGE
 
 STAGE = StageName.ANONYMIZE
@@ -218,7 +216,7 @@ def _heard_as(term, removed: list[tuple[str, str]]) -> bool:
     if kind == "phone":
         return any(k == "phone" for k, _ in removed)
     parts = [phonetic(p) for p in term.term.split() if len(phonetic(p)) >= 4]
-    return any(k == kind and any(fuzz.partial_ratio(part, phonetic(text)) >= HEARD_AS_NAME for part in parts)
+    return any(k == kind and any(partial_similarity(part, phonetic(text)) >= HEARD_AS_NAME for part in parts)
                for k, text in removed)
 
 

@@ -92,6 +92,11 @@ def similarity(candidate: str, target: str) -> float:
     return max(exact, loose - 5.0)
 
 
+def partial_similarity(part: str, whole: str) -> float:
+    """0–100: how well the phonetic key ``part`` matches somewhere inside the key ``whole``."""
+    return fuzz.partial_ratio(part, whole)
+
+
 # --------------------------------------------------------------------- sensitive terms
 STRONG = 85.0  # similarity of phonetic keys (0-100) from which words are the term
 WEAK = 72.0  # from here to STRONG: they may be the term (the redactor flags them for the reviewer)

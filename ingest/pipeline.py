@@ -24,7 +24,7 @@ from archive import audit
 from archive.audio import probe
 from archive.db import Archive
 from archive.errors import AudioError, InputError, KumaError, MetadataError, file_label, printable
-from archive.models import MediaAsset, MediaKind, SensitiveTerm, StageState, Testimony, Theme
+from archive.models import MediaAsset, MediaKind, SensitiveTerm, StageName, StageState, Testimony, Theme
 from archive.procs import worker_pool
 from archive.store import Stored, sha256_file
 from archive.testimonies import add_consent, public_id_for, set_stage
@@ -267,7 +267,7 @@ def _record(session, prepared: Prepared, working_file: Stored, rate: int, actor:
             session.add(SensitiveTerm(testimony=testimony, term=term.term, kind=term.kind, source="intake"))
     if metadata.consent is not None:
         add_consent(session, testimony, actor, **metadata.consent.model_dump())
-    set_stage(session, testimony, "ingest", StageState.DONE)
+    set_stage(session, testimony, StageName.INGEST, StageState.DONE)
     audit.record(session, actor, "testimony.ingest", testimony=testimony, file=source_name(path))
     session.flush()
     return testimony

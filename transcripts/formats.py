@@ -57,11 +57,6 @@ def as_cues(items: Iterable[Any]) -> list[Cue]:
 
 # --- timecodes ------------------------------------------------------------------------------
 
-def format_clock(seconds: float, separator: str) -> str:
-    """Kept for api/commands/transcripts.py's demo lines: ``archive.timecode.format_timecode`` is the formatter."""
-    return format_timecode(seconds, separator=separator)
-
-
 def _one_line(text: str) -> str:
     return " ".join(text.split())
 

@@ -8,6 +8,7 @@ from rich.markup import escape
 from rich.table import Table
 
 import pipeline
+from anonymization import intelligibility, stage
 from api import context
 from api.context import console, emit_json
 from api.progress import progress_bar
@@ -15,8 +16,6 @@ from archive.errors import InputError, StageError
 from archive.models import StageState, TermKind
 from archive.testimonies import get
 from archive.timecode import format_timecode
-from anonymization import stage
-from anonymization import intelligibility
 from transcripts import formats
 
 review_app = typer.Typer(help="Relire, corriger et approuver les versions anonymisées.", no_args_is_help=True)

@@ -248,7 +248,7 @@ def _print_quality(demo, public_id: str, lines: int = 2) -> None:
         if transcript is None:
             return
         for segment in transcript.segments[:lines]:
-            demo.console.print(f"    [{formats.format_clock(segment.start, '.')}] {segment.text}",
+            demo.console.print(f"    [{format_timecode(segment.start)}] {segment.text}",
                                soft_wrap=True, markup=False)
         script = _script_of(demo, testimony)
         quality = transcript.quality or {}
@@ -288,7 +288,7 @@ def _print_excerpt(demo, lines: int = 3) -> None:
             return
         demo.console.print(f"Extrait de {testimony.public_id} (v{transcript.version}, {transcript.source}) :")
         for segment in transcript.segments[:lines]:
-            demo.console.print(f"  [{formats.format_clock(segment.start, '.')} → {formats.format_clock(segment.end, '.')}] "
+            demo.console.print(f"  [{format_timecode(segment.start)} → {format_timecode(segment.end)}] "
                                f"{segment.text}", soft_wrap=True, markup=False)
         suggested = [f"{s.theme_slug} ({s.score})" for s in suggestions_for(session, testimony)]
         if suggested:
