@@ -14,7 +14,7 @@ import pipeline
 from api import context
 from api.context import console, emit_json
 from api.progress import progress_bar
-from archive.errors import StageError
+from archive.errors import StageError, printable
 from archive.models import StageState
 
 STAGE_TITLES = {
@@ -71,12 +71,11 @@ def worker(
     console.print(f"Dépôt : {archive.settings.inbox_path} — conducteurs : {archive.settings.programme_path}", soft_wrap=True)
     while True:
         results = _run(archive, pipeline.STAGES, quiet=False, rules=False)
-        worked = any(r.changed or r.failed for r in results)
         if once:
             if any(r.failed for r in results):
                 raise StageError(f"{sum(r.failed for r in results)} élément(s) en échec")
             return
-        if not worked:
+        if not any(r.changed for r in results):  # nothing new (a failing item is retried after the pause)
             time.sleep(wait)
 
 
@@ -130,16 +129,16 @@ def _line(result: pipeline.StageResult) -> str:
     if result.testimony and result.ref != result.testimony:
         what = f"{_short(result.ref)} → {result.testimony}"
     detail = " (nouveau)" if result.changed else ""
-    reason = f" : {escape(result.reason)}" if result.reason else ""
+    reason = f" : {escape(printable(result.reason))}" if result.reason else ""
     return f"{STATE_MARKS[result.state]} {escape(what)}{detail}{reason}"
 
 
 def _short(ref: str) -> str:
-    return Path(ref).name if "/" in ref else ref
+    return printable(Path(ref).name if "/" in ref else ref)
 
 
 def _as_json(result: pipeline.StageResult) -> dict:
-    return {"stage": result.stage.value, "ref": result.ref, "state": result.state.value, "changed": result.changed,
+    return {"stage": result.stage.value, "ref": printable(result.ref), "state": result.state.value, "changed": result.changed,
             "reason": result.reason, "testimony": result.testimony, "detail": result.detail}
 
 

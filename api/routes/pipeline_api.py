@@ -13,6 +13,7 @@ import pipeline
 from api import schemas
 from api.deps import Caller, get_archive, require
 from archive.db import Archive
+from archive.errors import printable
 from archive.models import Role
 
 router = APIRouter(prefix="/api/pipeline", tags=["pipeline"],
@@ -28,10 +29,12 @@ def _runner(request: Request, archive: Archive) -> pipeline.Runner:
 
 def _state(runner: pipeline.Runner, archive: Archive) -> schemas.PipelineOut:
     return schemas.PipelineOut(
-        stages=[schemas.StageOut(name=stage.name, pending=stage.pending(archive)) for stage in pipeline.STAGES],
+        stages=[schemas.StageOut(name=stage.name, pending=[printable(ref) for ref in stage.pending(archive)])
+                for stage in pipeline.STAGES],
         running=runner.running, stage=runner.stage, ref=runner.ref, error=runner.error,
-        last=[schemas.StageResultOut(stage=r.stage, ref=r.ref, state=r.state, changed=r.changed, reason=r.reason,
-                                     testimony=r.testimony) for r in runner.last])
+        last=[schemas.StageResultOut(stage=r.stage, ref=printable(r.ref), state=r.state, changed=r.changed,
+                                     reason=r.reason and printable(r.reason), testimony=r.testimony)
+              for r in runner.last])
 
 
 @router.get("", response_model=schemas.PipelineOut)

@@ -1,5 +1,7 @@
 """`kuma process`: every stage in order, only what is missing, resumable."""
 import json
+import os
+import time
 
 import pytest
 
@@ -65,3 +67,31 @@ def test_process_stage_option_and_unknown_stage(cli, tiny_env):
     assert code == 0 and json.loads(out) == {"data": [], "count": 0}
     code, _, err = cli("process", "--stage", "mixage", env=tiny_env)
     assert code == 2 and "étape inconnue 'mixage'" in err and "build_episode" in err
+
+
+def test_worker_once_takes_the_inbox_and_stops(cli, make_audio, tiny_env, tmp_path):
+    home = tmp_path / "kuma-home"
+    path = make_audio("depot.wav", seconds=4, sidecar={"language": "fr", "consent": FULL_CONSENT},
+                      folder=home / "inbox")
+    for file in path.parent.iterdir():
+        os.utime(file, (time.time() - 60,) * 2)
+    code, out, err = cli("worker", "--once", home=home, env=tiny_env)
+    assert code == 0, out + err
+    assert "Dépôt :" in out and "depot.wav → T-000001" in out and "T-000001 (nouveau)" in out
+    assert not path.exists()
+
+
+def test_a_file_name_that_is_not_utf8_goes_through_the_inbox(cli, make_audio, tiny_env, tmp_path):
+    home = tmp_path / "kuma-home"
+    made = make_audio("tmp.wav", seconds=4, sidecar={"language": "fr", "consent": FULL_CONSENT}, folder=home / "inbox")
+    name = os.fsdecode(b"t\xe9moignage")  # Latin-1 bytes from an old phone: not UTF-8
+    audio, sidecar = made.with_name(f"{name}.wav"), made.with_name(f"{name}.yaml")
+    made.rename(audio)
+    made.with_suffix(".yaml").rename(sidecar)
+    for file in (audio, sidecar):
+        os.utime(file, (time.time() - 60,) * 2)
+    code, out, err = cli("process", "--stage", "ingest", "--json", home=home, env=tiny_env)
+    assert code == 0, out + err
+    [result] = json.loads(out)["data"]
+    assert result["ref"].endswith("t\\xe9moignage.wav") and result["testimony"] == "T-000001"
+    assert not audio.exists() and not sidecar.exists()
