@@ -32,15 +32,23 @@ from archive.store import sha256_file
 from archive.testimonies import get
 from archive.text import slugify
 from studio import shownotes
-from studio.loudness import Limiter, LoudnessMeter, PeakMeter, db_to_gain
+from studio.loudness import Limiter, db_to_gain
+from studio.meter import BLOCK_S, Loudness, Meter, measure_file, survey
 from studio.mix import Piece, Timeline, layout, render
 from studio.rundown import KIND_LABELS, Excerpt, Rundown, Silence, load_rundown
 from studio.tags import EpisodeTags, default_cover, tag_mp3
 
-BUILD_VERSION = 1
-# The limiter aims a little under the ceiling: the 4x peak estimate and the MP3 codec both
-# let a few tenths of a dB through.
-LIMITER_MARGIN_DB = 0.5
+BUILD_VERSION = 2
+# Loudness is checked on the decoded encoded file; a rendition off by more than TOLERANCE_LU or
+# above the true-peak ceiling is corrected and re-encoded, at most MAX_PASSES times in all.
+TOLERANCE_LU = 0.5
+MAX_PASSES = 4
+# The limiter starts this far under the ceiling (lossy codecs overshoot it by a few tenths);
+# each pass that still peaks too high lowers it by the overshoot plus PEAK_STEP_DB.
+CODEC_HEADROOM_DB = 0.7
+PEAK_STEP_DB = 0.2
+MIN_CLIPPED_S = 0.01  # less clipping than this is not worth a flag
+MONO_OFFSET_LU = 3.0  # AES TD1008: a mono file 3 LU under the stereo target (see target_lufs)
 TEXT_ROLES = {"chapters": "chapters.json", "transcript-vtt": "transcript.vtt", "transcript-srt": "transcript.srt",
               "transcript-json": "transcript.json", "shownotes-md": "shownotes.md", "shownotes-html": "shownotes.html",
               "cue-csv": "cue.csv", "cue-txt": "cue.txt"}
@@ -63,6 +71,7 @@ class Plan:
     terms: list[str] = field(repr=False)
     cover: bytes = field(repr=False, default=b"")
     inputs: dict[str, str] = field(default_factory=dict)  # what the audio is made from -> sha256
+    flags: list[str] = field(default_factory=list)  # for the producer: builds, but worth a listen
 
     @property
     def slug(self) -> str:
@@ -86,9 +95,10 @@ def plan(archive: Archive, rundown_path: Path, *, public: bool | None = None) ->
     speakers: list[str] = []
     terms: list[str] = []
     inputs: dict[str, str] = {}
+    flags: list[str] = []
     with archive.session() as session:
         for number, item in enumerate(rundown.items, 1):
-            where = f"items[{number}]"
+            where, before = f"items[{number}]", len(pieces)
             if isinstance(item, Silence):
                 pieces.append(Piece("silence", item.title or "Silence", None, duration=item.duration,
                                     chapter=item.chapter))
@@ -110,11 +120,27 @@ def plan(archive: Archive, rundown_path: Path, *, public: bool | None = None) ->
                 piece = _file_piece(item, base, where, problems, inputs)
                 if piece is not None:
                     pieces.append(_with_fades(piece, item, settings))
+            _check_levels(pieces[before:], where, problems, flags)
     cover = _cover(rundown, base, problems, inputs)
     _check_texts(rundown, terms, problems)
     _raise(problems, consent_problems)
     return Plan(rundown, rundown_sha, rundown.programme or settings.programme_title, public, pieces, layout(pieces),
-                renditions, testimonies, sorted(themes.values()), speakers, sorted(set(terms)), cover, inputs)
+                renditions, testimonies, sorted(themes.values()), speakers, sorted(set(terms)), cover, inputs, flags)
+
+
+def _check_levels(pieces: list[Piece], where: str, problems: list[str], flags: list[str]) -> None:
+    """An item that cannot be measured is a problem (a silent or too short item would get no gain,
+    or a meaningless one); a clipped recording builds but is flagged with its clipped duration."""
+    for piece in pieces:
+        if piece.source is None:
+            continue
+        found = survey(piece.source, piece.offset, piece.duration)
+        if found.seconds < BLOCK_S:
+            problems.append(f"{where} : trop court pour en mesurer le niveau ({found.seconds:.2f} s, minimum {BLOCK_S} s)")
+        elif not np.isfinite(found.integrated):
+            problems.append(f"{where} : silencieux de bout en bout (aucun son à mettre à niveau)")
+        if found.clipped_s >= MIN_CLIPPED_S:
+            flags.append(f"{where} ({piece.title}) : enregistrement saturé, {found.clipped_s:.2f} s écrêtées")
 
 
 def _excerpt(session, archive, item: Excerpt, where, public, problems, consent_problems):
@@ -278,87 +304,83 @@ def outputs_for(workdir: Path, settings: Settings) -> list[Output]:
     return outs
 
 
+def target_lufs(output: Output, settings: Settings) -> float:
+    """Loudness target of a rendition, measured on its own channels. Mono renditions follow AES
+    TD1008: a mono file sits 3 LU under the stereo target (-19 LUFS for -16), which is the
+    stereo target when the mono file is measured as dual-mono (played on both speakers)."""
+    if output.mix == "broadcast":
+        return settings.broadcast_lufs
+    return settings.podcast_lufs - (MONO_OFFSET_LU if output.channels == 1 else 0.0)
+
+
 def master(timeline: Timeline, workdir: Path, settings: Settings, progress: Progress | None = None) -> tuple[list[Output], dict]:
-    """Render, measure, normalize, limit and encode every rendition. Returns (outputs, loudness)."""
-    rate, window = settings.studio_sample_rate, int(settings.studio_window_s * 1000)
-    total = timeline.duration
+    """Render the mix once, then per rendition: gain, limiter, encode, decode and measure the encoded
+    file, correct and re-encode while it is off target. Returns (outputs, loudness on the files)."""
     scratch = workdir / "mix.f32"
-    stereo, mono, peak = LoudnessMeter(rate, 2), LoudnessMeter(rate, 1), PeakMeter()
+    source = _mix(timeline, scratch, settings, progress)
+    outputs = outputs_for(workdir, settings)
+    loudness: dict = {"source": source[2].report()}
+    try:
+        for output in outputs:
+            loudness[output.role] = _master_one(scratch, output, settings, source[output.channels], progress)
+    finally:
+        scratch.unlink(missing_ok=True)
+    return outputs, loudness
+
+
+def _mix(timeline: Timeline, scratch: Path, settings: Settings, progress: Progress | None) -> dict[int, Loudness]:
+    """Pass 1: the mix to a float32 scratch file, measured in stereo and as its mono fold-down."""
+    rate, window = settings.studio_sample_rate, int(settings.studio_window_s * 1000)
+    stereo, mono = Meter(rate, 2), Meter(rate, 1)
     done = 0.0
     with open(scratch, "wb") as handle:
         for chunk in render(timeline, rate=rate, channels=2, window_ms=window):
             chunk.astype("<f4").tofile(handle)
             stereo.feed(chunk)
             mono.feed(chunk.mean(axis=1))
-            peak.feed(chunk)
             done += len(chunk) / rate
             if progress:
-                progress("mixage", done, total)
-    source = {"integrated": _round(stereo.integrated()), "true_peak": _round(peak.dbtp)}
-    targets = {"broadcast": (settings.broadcast_lufs, stereo), "podcast": (settings.podcast_lufs, stereo),
-               "mono": (settings.podcast_lufs, mono)}
-    ceiling = settings.true_peak_ceiling_db - LIMITER_MARGIN_DB
-    chains = {name: _Chain(rate, target, meter.integrated(), ceiling, 2 if name != "mono" else 1)
-              for name, (target, meter) in targets.items()}
-    outputs = outputs_for(workdir, settings)
-    encoders = {o.role: Encoder(o.path, rate=o.sample_rate, channels=o.channels, fmt=o.format, bitrate=o.bitrate,
-                                input_rate=rate) for o in outputs}
-    try:
-        done = 0.0
-        per_chunk = rate * 2 * max(1, window // 1000)
-        with open(scratch, "rb") as handle:
-            while True:
-                data = np.fromfile(handle, dtype="<f4", count=per_chunk)
-                if not data.size:
-                    break
-                chunk = data.reshape(-1, 2)
-                _encode(outputs, encoders, {name: chain.process(chunk) for name, chain in chains.items()})
-                done += len(chunk) / rate
-                if progress:
-                    progress("mastering", done, total)
-        _encode(outputs, encoders, {name: chain.flush() for name, chain in chains.items()})
-    finally:
-        for encoder in encoders.values():
-            encoder.close()
-        scratch.unlink(missing_ok=True)
-    loudness = {"source": source, **{name: chain.report() for name, chain in chains.items()}}
-    loudness["lowband"] = loudness.pop("mono")
-    return outputs, loudness
+                progress("mixage", done, timeline.duration)
+    return {2: stereo.result(), 1: mono.result()}
 
 
-class _Chain:
-    """Gain to the target loudness, then the limiter; measures what comes out."""
-
-    def __init__(self, rate: int, target: float, measured: float, ceiling: float, channels: int):
-        self.channels = channels
-        self.target, self.measured = target, measured
-        self.gain_db = target - measured if np.isfinite(measured) else 0.0
-        self.gain = db_to_gain(self.gain_db)
-        self.limiter = Limiter(rate, ceiling)
-        self.meter, self.peak = LoudnessMeter(rate, channels), PeakMeter()
-        self.rate = rate
-
-    def process(self, chunk: np.ndarray) -> np.ndarray:
-        signal = chunk if self.channels == 2 else chunk.mean(axis=1)
-        return self._measure(self.limiter.process(signal * self.gain))
-
-    def flush(self) -> np.ndarray:
-        return self._measure(self.limiter.flush())
-
-    def _measure(self, out: np.ndarray) -> np.ndarray:
-        if len(out):
-            self.meter.feed(out)
-            self.peak.feed(out)
-        return out.astype(np.float32)
-
-    def report(self) -> dict:
-        return {"target": self.target, "gain_db": _round(self.gain_db), "integrated": _round(self.meter.integrated()),
-                "true_peak": _round(self.peak.dbtp), "limited_s": _round(self.limiter.reduced_samples / self.rate)}
+def _master_one(scratch: Path, output: Output, settings: Settings, source: Loudness,
+                progress: Progress | None) -> dict:
+    target, allowed = target_lufs(output, settings), settings.true_peak_ceiling_db
+    gain_db = target - source.integrated if np.isfinite(source.integrated) else 0.0
+    ceiling = allowed - CODEC_HEADROOM_DB
+    for passes in range(1, MAX_PASSES + 1):
+        _encode(scratch, output, settings, gain_db, ceiling, progress)
+        got = measure_file(output.path, output.channels)
+        off = np.isfinite(got.integrated) and abs(got.integrated - target) > TOLERANCE_LU
+        over = got.true_peak > allowed
+        if not (off or over):
+            break
+        if off:
+            gain_db += target - got.integrated
+        if over:
+            ceiling -= got.true_peak - allowed + PEAK_STEP_DB
+    return {"target": target, **got.report(), "gain_db": _round(gain_db), "ceiling_db": _round(ceiling),
+            "passes": passes, "on_target": not (off or over), "measured_on": "file"}
 
 
-def _encode(outputs: list[Output], encoders: dict, signals: dict[str, np.ndarray]) -> None:
-    for output in outputs:
-        encoders[output.role].write(signals[output.mix])
+def _encode(scratch: Path, output: Output, settings: Settings, gain_db: float, ceiling_db: float,
+            progress: Progress | None) -> None:
+    """Pass 2 for one rendition: the scratch mix, gain, true-peak limiter, encoder."""
+    rate = settings.studio_sample_rate
+    per_chunk = rate * 2 * max(1, int(settings.studio_window_s))
+    gain, limiter = db_to_gain(gain_db), Limiter(rate, ceiling_db)
+    done, total = 0.0, scratch.stat().st_size / 8 / rate
+    with Encoder(output.path, rate=output.sample_rate, channels=output.channels, fmt=output.format,
+                 bitrate=output.bitrate, input_rate=rate) as encoder, open(scratch, "rb") as handle:
+        while (data := np.fromfile(handle, dtype="<f4", count=per_chunk)).size:
+            chunk = data.reshape(-1, 2)
+            signal = chunk if output.channels == 2 else chunk.mean(axis=1)
+            encoder.write(limiter.process(signal * gain))
+            done += len(chunk) / rate
+            if progress:
+                progress(f"mastering {output.role}", done, total)
+        encoder.write(limiter.flush())
 
 
 def _round(value: float) -> float | None:
@@ -412,6 +434,7 @@ def build_episode(archive: Archive, rundown_path: Path, *, public: bool | None =
     workdir.mkdir(mode=0o700)
     try:
         outputs, loudness = master(planned.timeline, workdir, settings, progress)
+        loudness["flags"] = planned.flags
         texts = side_files(planned)
         shownotes.assert_clean(texts, planned.terms)
         tags = EpisodeTags(planned.rundown.title, planned.programme, planned.rundown.number,

@@ -61,18 +61,32 @@ def _build_with_progress(archive, rundown: Path, public: bool | None, force: boo
                              progress=report)
 
 
+RENDITIONS = ("broadcast", "podcast", "lowband", "lowband-opus")
+
+
 def print_loudness(loudness: dict, out=console) -> None:
-    table = Table(title="Niveaux (ITU-R BS.1770)")
-    for column in ("version", "cible LUFS", "mesuré LUFS", "crête vraie dBTP", "gain dB", "limité s"):
+    """Loudness measured on each encoded file (decoded again after encoding), and the producer's flags."""
+    table = Table(title="Niveaux mesurés sur les fichiers encodés (ITU-R BS.1770)")
+    for column in ("version", "cible LUFS", "mesuré LUFS", "crête vraie dBTP", "plage LU", "gain dB", "passes"):
         table.add_column(column)
     source = loudness.get("source", {})
-    table.add_row("mixage brut", "", _fmt(source.get("integrated")), _fmt(source.get("true_peak")), "", "")
-    for name in ("broadcast", "podcast", "lowband"):
+    table.add_row("mixage brut (avant mastering)", "", _fmt(source.get("integrated")), _fmt(source.get("true_peak")),
+                  _fmt(source.get("lra")), "", "")
+    for name in RENDITIONS:
         row = loudness.get(name)
         if row:
-            table.add_row(name, _fmt(row["target"]), _fmt(row["integrated"]), _fmt(row["true_peak"]),
-                          _fmt(row["gain_db"]), _fmt(row["limited_s"]))
+            table.add_row(_rendition_label(name, row), _fmt(row.get("target")), _fmt(row.get("integrated")),
+                          _fmt(row.get("true_peak")), _fmt(row.get("lra")), _fmt(row.get("gain_db")),
+                          str(row.get("passes", "")))
     out.print(table)
+    for flag in loudness.get("flags", []):
+        out.print(f"[yellow]à écouter[/] : {flag}", soft_wrap=True)
+
+
+def _rendition_label(name: str, row: dict) -> str:
+    if row.get("measured_on") != "file":
+        return f"{name} (mesuré avant encodage)"  # episodes built before the figures were taken on the files
+    return name if row.get("on_target", True) else f"{name} (hors cible)"
 
 
 def _fmt(value) -> str:
