@@ -1,9 +1,12 @@
 """Benchmark: a 60-minute programme (20 items: jingles, host links, testimony-length speech,
-ducked music beds, crossfades) built by Kuma's studio (pydub windows + two-pass loudness +
-4 encoders) versus one equivalent FFmpeg filter graph run through PyAV (amovie sources,
+ducked music beds, crossfades) built by Kuma's studio (pydub windows, pyebur128 loudness,
+pedalboard true-peak limiter, 4 encoders, each encoded file decoded, measured and re-encoded
+while off target) versus one equivalent FFmpeg filter graph run through PyAV (amovie sources,
 acrossfade, ducked beds with volume + adelay + amix, loudnorm for -23 and -16 LUFS, WAV + MP3).
 
 Each side runs in its own subprocess; peak RSS is the child's VmHWM (/proc/self/status).
+Then a table per rendition: target, integrated loudness and true peak measured on the decoded
+encoded file (studio.meter, after the timed run), for both sides.
 
     .venv/bin/python benchmarks/episode.py [--minutes 60]
 
@@ -93,8 +96,8 @@ def run_kuma(folder: Path, items: list[dict]) -> dict:
     work = folder / "kuma-out"
     work.mkdir(exist_ok=True)
     outputs, loudness = master(timeline, work, settings)
-    return {"duration": timeline.duration, "loudness": {k: v.get("integrated") for k, v in loudness.items()},
-            "outputs": [o.role for o in outputs]}
+    return {"duration": timeline.duration, "outputs": [o.role for o in outputs],
+            "files": {o.role: {**loudness[o.role], "channels": o.channels} for o in outputs}}
 
 
 # --- FFmpeg reference -----------------------------------------------------------------------------
@@ -186,7 +189,18 @@ def run_ffmpeg(folder: Path, items: list[dict]) -> dict:
                 seconds += len(data) / 48000
     for encoder in encoders.values():
         encoder.close()
-    return {"duration": seconds}
+    return {"duration": seconds, "targets": {"broadcast": -23.0, "podcast": -16.0}}
+
+
+def measure_outputs(folder: Path) -> dict:
+    """Integrated loudness and true peak of the reference's encoded files (not timed)."""
+    from studio.meter import measure_file
+
+    found = {}
+    for role, name in (("broadcast", "broadcast.wav"), ("podcast", "podcast.mp3")):
+        figures = measure_file(folder / "ffmpeg-out" / name, 2).report()
+        found[role] = figures
+    return found
 
 
 # --- driver -------------------------------------------------------------------------------------
@@ -197,6 +211,8 @@ def child(kind: str, folder: Path) -> None:
     result = (run_kuma if kind == "kuma" else run_ffmpeg)(folder, items)
     result["wall_s"] = time.perf_counter() - start
     result["peak_rss_mb"] = peak_rss_mb()
+    if kind != "kuma":
+        result["files"] = measure_outputs(folder)
     print(json.dumps(result))
 
 
@@ -219,6 +235,21 @@ def measure(kind: str, folder: Path) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def print_loudness_table(kuma: dict, ffmpeg: dict) -> None:
+    """Per rendition, measured on the decoded encoded files: target, LUFS, dBTP (and kuma's passes)."""
+    print("measured on the encoded files (pyebur128, true peak 4x):")
+    print(f"{'rendition':<14}{'target':>8}{'kuma LUFS':>11}{'dBTP':>7}{'passes':>8}{'ffmpeg LUFS':>13}{'dBTP':>7}")
+    for role, row in kuma["files"].items():
+        other = ffmpeg["files"].get(role, {})
+        print(f"{role:<14}{row['target']:>8.1f}{_fig(row['integrated']):>11}{_fig(row['true_peak']):>7}"
+              f"{row['passes']:>8}{_fig(other.get('integrated')):>13}{_fig(other.get('true_peak')):>7}")
+    print("mono renditions: -19 LUFS measured as mono (= -16 as dual-mono, AES TD1008)")
+
+
+def _fig(value) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=60.0)
@@ -235,11 +266,12 @@ def main() -> None:
         print(f"inputs: {len(items)} items for {args.minutes:.0f} min generated in {time.perf_counter() - start:.1f} s")
         kuma = measure("kuma", folder)
         ffmpeg = measure("ffmpeg", folder)
-    print(f"{'':<28}{'wall time':>12}{'peak RSS':>12}")
-    print(f"{'kuma studio (4 renditions)':<28}{kuma['wall_s']:>10.1f} s{kuma['peak_rss_mb']:>9.0f} MB")
-    print(f"{'ffmpeg graph (2 renditions)':<28}{ffmpeg['wall_s']:>10.1f} s{ffmpeg['peak_rss_mb']:>9.0f} MB")
+    print(f"{'':<28}{'wall time':>12}{'x real time':>13}{'peak RSS':>12}")
+    for name, side in (("kuma studio (4 renditions)", kuma), ("ffmpeg graph (2 renditions)", ffmpeg)):
+        print(f"{name:<28}{side['wall_s']:>10.1f} s{side['duration'] / side['wall_s']:>12.1f}x"
+              f"{side['peak_rss_mb']:>9.0f} MB")
     print(f"programme length: kuma {kuma['duration'] / 60:.1f} min, ffmpeg {ffmpeg['duration'] / 60:.1f} min")
-    print(f"kuma loudness (LUFS): {kuma['loudness']}")
+    print_loudness_table(kuma, ffmpeg)
     print(f"ratio time kuma/ffmpeg: {kuma['wall_s'] / ffmpeg['wall_s']:.2f} (target <= 2.0)")
     print(f"peak RSS kuma: {kuma['peak_rss_mb']:.0f} MB (target <= 400), ratio to ffmpeg "
           f"{kuma['peak_rss_mb'] / ffmpeg['peak_rss_mb']:.2f}")

@@ -73,3 +73,20 @@ def test_clipped_recording_is_flagged_with_its_duration(archive, studio_files): 
     assert len(planned.flags) == 1 and "saturé" in planned.flags[0]
     shown = float(planned.flags[0].split(", ")[1].split(" s")[0])
     assert shown == pytest.approx(clipped_s, rel=0.15)
+
+
+def test_show_reports_the_figures_measured_on_the_files(loud_and_quiet):
+    from io import StringIO
+
+    from rich.console import Console
+
+    from api.commands.episodes import print_loudness
+
+    _, result = loud_and_quiet
+    out = StringIO()
+    print_loudness({**result.loudness, "flags": ["items[2] (Relance) : enregistrement saturé, 0.42 s écrêtées"]},
+                   Console(file=out, width=200))
+    text = out.getvalue()
+    assert "mesurés sur les fichiers encodés" in text and "lowband-opus" in text and "0.42 s écrêtées" in text
+    podcast = next(line for line in text.splitlines() if " podcast " in line)
+    assert f"{result.loudness['podcast']['integrated']:.1f}" in podcast
