@@ -14,6 +14,11 @@ with generated white and pink noise. For each noise type, the median over files 
 - speed: seconds of audio per second of ``clean_speech``, one thread.
 
 Last line: overall medians and the process's peak RSS.
+
+With --wer N: word error rate of faster-whisper base (the archive's own engine, installed into a
+temporary KUMA_HOME) on the noisy and on the cleaned mix of the first N utterances, per noise
+type, against its own transcript of the clean source (LibriSpeech here has no transcripts), pooled
+over utterances (all edits / all reference words).
 """
 from __future__ import annotations
 
@@ -77,11 +82,27 @@ def row(name: str, results: list[dict[str, float]]) -> str:
     return f"{name:<8} {med['in']:>6.1f}  {cells}  {med['xrt']:>6.1f}"
 
 
+def wer_table(speech: list[np.ndarray], snr: float, atten: float) -> None:
+    from benchmarks.voice import Recognizer, corpus_wer  # the voice benchmark's recognizer and WER
+
+    with tempfile.TemporaryDirectory() as home:
+        asr = Recognizer(Path(home))
+        references = [asr.text(s) for s in speech]
+        print(f"\nWER (faster-whisper base, against its transcript of the clean source), {len(speech)} utterances")
+        print(f"{'noise':<8} {'noisy':>7} {'cleaned':>8}")
+        for name, noise in noises().items():
+            noisy = [mix(s, noise, snr) for s in speech]
+            cleaned = [clean_speech(x, RATE, atten_limit_db=atten) for x in noisy]
+            print(f"{name:<8} {corpus_wer(references, [asr.text(x) for x in noisy]):>7.1%} "
+                  f"{corpus_wer(references, [asr.text(x) for x in cleaned]):>8.1%}", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=12)
     parser.add_argument("--snr", type=float, default=5.0)
     parser.add_argument("--atten", type=float, default=20.0)
+    parser.add_argument("--wer", type=int, default=0, metavar="N", help="WER on the first N utterances")
     args = parser.parse_args()
     speech = speech_files(args.files)
     minutes = sum(s.size for s in speech.values()) / RATE / 60
@@ -95,6 +116,8 @@ def main() -> None:
         print(row(name, results), flush=True)
     print(row("all", every))
     print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+    if args.wer:
+        wer_table(list(speech.values())[:args.wer], args.snr, args.atten)
 
 
 if __name__ == "__main__":
