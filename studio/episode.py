@@ -3,8 +3,9 @@
 ``plan()`` checks the rundown against the archive and collects *every* problem (unknown
 testimony, bad in/out, missing file, consent) before anything is rendered. Testimony audio
 and text come only from ``decide(...).rendition`` (the approved anonymized form).
-``master()`` renders the timeline twice in windows (pass 1: mix to a float32 scratch file while
-measuring loudness; pass 2: gain + limiter per rendition, streamed to the encoders).
+``master()`` renders the timeline once in windows to a float32 scratch file while measuring its
+loudness, then per rendition: gain, true-peak limiter, encoder; the encoded file is decoded and
+measured, and corrected and re-encoded while it is off its target (figures kept: the file's).
 ``build_episode()`` stores renditions and side files as episode MediaAssets. Idempotent: when
 nothing it is made from changed, it does nothing (``force`` rebuilds, byte-identically).
 """
