@@ -53,7 +53,7 @@ class Settings(BaseSettings):
     studio_fade_s: float = Field(default=0.3, description="Default fade-in and fade-out of each rundown item, in seconds.")
     studio_crossfade_s: float = Field(default=0.0, description="Default overlap of each rundown item with the previous one, in seconds.")
     broadcast_lufs: float = Field(default=-23.0, description="Integrated loudness of the broadcast master (EBU R128), LUFS.")
-    podcast_lufs: float = Field(default=-16.0, description="Integrated loudness of the podcast and low-bandwidth renditions, LUFS.")
+    podcast_lufs: float = Field(default=-16.0, description="Integrated loudness of the podcast rendition, LUFS; the mono low-bandwidth renditions are 3 LU under it (AES TD1008: -19 LUFS mono for -16).")
     true_peak_ceiling_db: float = Field(default=-1.0, description="Highest true peak (4x oversampled) of any rendition, dBTP.")
     podcast_bitrate: int = Field(default=128000, description="Podcast MP3 bitrate (44.1 kHz stereo), bit/s.")
     lowband_bitrate: int = Field(default=48000, description="Low-bandwidth MP3 bitrate (24 kHz mono), bit/s; 32000-48000 suits poor links.")
