@@ -28,6 +28,7 @@ BITEXACT = av.codec.context.Flags.bitexact
 ENCODERS = {
     "flac": ("flac", "s16"),
     "wav": ("pcm_s16le", "s16"),
+    "wav32": ("pcm_f32le", "flt"),  # float WAV: intermediate files of the studio, no rounding, no clipping
     "mp3": ("libmp3lame", "s16p"),
     "ogg": ("libopus", "flt"),
     "opus": ("libopus", "flt"),
@@ -36,7 +37,7 @@ ENCODERS = {
     "ipod": ("aac", "fltp"),
     "amr": ("libopencore_amrnb", "s16"),
 }
-MUXERS = {"m4a": "ipod", "opus": "ogg"}
+MUXERS = {"m4a": "ipod", "opus": "ogg", "wav32": "wav"}
 
 # decoded sample format -> (numpy dtype, value of full scale, value of silence)
 SAMPLE_TYPES = {
@@ -139,6 +140,23 @@ def iter_decode(path: Path, *, rate: int | None = None, channels: int | None = 1
         raise
     except (av.FFmpegError, ValueError) as exc:
         raise AudioError(f"{_label(path, None)} : décodage impossible ({_short(exc)})") from exc
+
+
+def iter_range(path: Path, start: float, duration: float, *, rate: int, channels: int | None = 1) -> Iterator[np.ndarray]:
+    """Like ``iter_decode``, only the samples from ``start`` for ``duration`` seconds (at ``rate``)."""
+    first, last = int(round(start * rate)), int(round((start + duration) * rate))
+    position = 0
+    chunks = iter_decode(path, rate=rate, channels=channels)
+    try:
+        for chunk in chunks:
+            part = chunk[max(0, first - position):max(0, last - position)]
+            position += len(chunk)
+            if len(part):
+                yield part
+            if position >= last:
+                break
+    finally:
+        chunks.close()
 
 
 def decode(path: Path, *, rate: int | None = None, channels: int | None = 1) -> np.ndarray:

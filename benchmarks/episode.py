@@ -6,7 +6,7 @@ acrossfade, ducked beds with volume + adelay + amix, loudnorm for -23 and -16 LU
 
 Each side runs in its own subprocess; peak RSS is the child's VmHWM (/proc/self/status).
 Then a table per rendition: target, integrated loudness and true peak measured on the decoded
-encoded file (studio.meter, after the timed run), for both sides.
+encoded file (sound.meter, after the timed run), for both sides.
 
     .venv/bin/python benchmarks/episode.py [--minutes 60]
 
@@ -194,7 +194,7 @@ def run_ffmpeg(folder: Path, items: list[dict]) -> dict:
 
 def measure_outputs(folder: Path) -> dict:
     """Integrated loudness and true peak of the reference's encoded files (not timed)."""
-    from studio.meter import measure_file
+    from sound.meter import measure_file
 
     found = {}
     for role, name in (("broadcast", "broadcast.wav"), ("podcast", "podcast.mp3")):

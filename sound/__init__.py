@@ -20,9 +20,23 @@ __all__ = ["ATTEN_LIMIT_DB", "Denoiser", "SpeechFilters", "clean_speech", "clean
            "denoise_stream", "highpass", "remove_hum"]
 
 
-def clean_stream(chunks: Iterable[np.ndarray], rate: int, *, atten_limit_db: float = ATTEN_LIMIT_DB) -> Iterator[np.ndarray]:
-    """Mono float32 chunks at ``rate``, cleaned, at ``rate``; together as long as the input."""
-    return SpeechFilters(rate).stream(denoise_stream(chunks, rate, atten_limit_db=atten_limit_db))
+# DeepFilterNet works on a normalized spectrum, yet quiet input fares worse: pink noise at 10 dB SNR
+# under espeak-ng speech gains 7.6 dB SI-SNR at -14 LUFS, 6.7 at -38 and 0.8 at -48. So a stream whose
+# loudness is known is brought to MODEL_LUFS for the model and back to its own level after it.
+MODEL_LUFS = -23.0
+MAX_MODEL_GAIN_DB = 30.0
+
+
+def clean_stream(chunks: Iterable[np.ndarray], rate: int, *, atten_limit_db: float = ATTEN_LIMIT_DB,
+                 loudness: float | None = None) -> Iterator[np.ndarray]:
+    """Mono float32 chunks at ``rate``, cleaned, at ``rate``; together as long as the input.
+    ``loudness``: the input's integrated loudness (LUFS), when known (see MODEL_LUFS)."""
+    gain = 1.0
+    if loudness is not None and np.isfinite(loudness):
+        gain = 10 ** (float(np.clip(MODEL_LUFS - loudness, -MAX_MODEL_GAIN_DB, MAX_MODEL_GAIN_DB)) / 20)
+    scaled = chunks if gain == 1.0 else (np.asarray(chunk, np.float32) * gain for chunk in chunks)
+    cleaned = SpeechFilters(rate).stream(denoise_stream(scaled, rate, atten_limit_db=atten_limit_db))
+    return cleaned if gain == 1.0 else (chunk / gain for chunk in cleaned)
 
 
 def clean_speech(audio: np.ndarray | Iterable[np.ndarray], rate: int, *,

@@ -1,4 +1,4 @@
-"""The one home of pedalboard: the rumble high-pass and the mains-hum notches.
+"""The one home of pedalboard: the rumble high-pass, the mains-hum notches and the true-peak limiter.
 
 Both are IIR filters (no lookahead, no delay to compensate; the phase shifts near their cut-offs
 are inaudible, but a sample-exact measure such as SI-SNR sees them: compare against a reference
@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 import numpy as np
-from pedalboard import HighpassFilter, Pedalboard, PeakFilter
+from pedalboard import BrickwallLimiter, HighpassFilter, Pedalboard, PeakFilter
 
 RUMBLE_HZ = 80.0  # below the lowest male voice's fundamental (~85 Hz): handling noise, wind, traffic
 MAINS_HZ = 50.0  # Mali's grid (and Europe's)
@@ -82,3 +82,37 @@ def highpass(audio: np.ndarray, rate: int, cutoff_hz: float = RUMBLE_HZ) -> np.n
 def remove_hum(audio: np.ndarray, rate: int, mains_hz: float = MAINS_HZ) -> np.ndarray:
     """Mains hum at ``mains_hz`` and its first harmonics notched out."""
     return SpeechFilters(rate, rumble_hz=None, mains_hz=mains_hz).filter(audio)
+
+
+def db_to_gain(db: float) -> float:
+    return 10 ** (db / 20)
+
+
+class Limiter:
+    """True-peak brick-wall limiter at ``ceiling_db`` over chunks (n,) or (n, channels)."""
+
+    def __init__(self, rate: int, ceiling_db: float, release_ms: float = 150.0, lookahead_ms: float = 5.0):
+        self.rate = rate
+        self.plugin = BrickwallLimiter(ceiling_db=ceiling_db, release_ms=release_ms, lookahead_ms=lookahead_ms,
+                                       true_peak=True)
+        self.taken = self.given = 0
+        self.shape: tuple[int, ...] = ()
+
+    def process(self, samples: np.ndarray) -> np.ndarray:
+        data = np.asarray(samples, dtype=np.float32)
+        self.shape = data.shape[1:]
+        self.taken += len(data)
+        return self._run(data)
+
+    def flush(self) -> np.ndarray:
+        missing = self.taken - self.given
+        if missing <= 0:
+            return np.zeros((0, *self.shape), dtype=np.float32)
+        return self._run(np.zeros((missing, *self.shape), dtype=np.float32))[:missing]
+
+    def _run(self, data: np.ndarray) -> np.ndarray:
+        planar = np.ascontiguousarray(data.reshape(len(data), -1).T)
+        out = self.plugin.process(planar, self.rate, reset=False).T
+        out = out[: max(0, self.taken - self.given)]
+        self.given += len(out)
+        return out.reshape(len(out), *data.shape[1:]).astype(np.float32, copy=False)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -32,14 +32,14 @@ from archive.settings import Settings
 from archive.store import sha256_file
 from archive.testimonies import get
 from archive.text import slugify
-from studio import shownotes
-from studio.loudness import Limiter, db_to_gain
-from studio.meter import BLOCK_S, Loudness, Meter, measure_file, survey
+from studio import shownotes, voices
+from sound.filters import Limiter, db_to_gain
+from sound.meter import BLOCK_S, Loudness, Meter, measure_file, survey
 from studio.mix import Piece, Timeline, layout, render
 from studio.rundown import KIND_LABELS, Excerpt, Rundown, Silence, load_rundown
 from studio.tags import EpisodeTags, default_cover, tag_mp3
 
-BUILD_VERSION = 2
+BUILD_VERSION = 3  # 3: speech items cleaned and leveled, music set relative to speech
 # Loudness is checked on the decoded encoded file; a rendition off by more than AIM_LU or above the
 # true-peak ceiling is corrected and re-encoded, at most MAX_PASSES times in all. AIM_LU is tighter
 # than the promised TOLERANCE_LU so that another BS.1770 meter (other filters, other decoder) agrees.
@@ -110,7 +110,8 @@ def plan(archive: Archive, rundown_path: Path, *, public: bool | None = None) ->
                 if found is None:
                     continue
                 testimony, rendition, excerpt_pieces, label = found
-                pieces.extend(_with_fades(p, item, settings) for p in excerpt_pieces)
+                clean = item.clean if item.clean is not None else testimony.asset(MediaKind.CLEANED) is None
+                pieces.extend(_with_fades(replace(p, clean=clean), item, settings) for p in excerpt_pieces)
                 renditions[testimony.id] = rendition.id
                 testimonies[testimony.id] = testimony.public_id
                 inputs[f"rendition:{rendition.id}"] = rendition.audio.sha256
@@ -123,7 +124,7 @@ def plan(archive: Archive, rundown_path: Path, *, public: bool | None = None) ->
                 piece = _file_piece(item, base, where, problems, inputs)
                 if piece is not None:
                     pieces.append(_with_fades(piece, item, settings))
-            _check_levels(pieces[before:], where, problems, flags)
+            _check_levels(pieces[before:], where, rundown.music_level, problems, flags)
     cover = _cover(rundown, base, problems, inputs)
     _check_texts(rundown, terms, problems)
     _raise(problems, consent_problems)
@@ -131,9 +132,10 @@ def plan(archive: Archive, rundown_path: Path, *, public: bool | None = None) ->
                 renditions, testimonies, sorted(themes.values()), speakers, sorted(set(terms)), cover, inputs, flags)
 
 
-def _check_levels(pieces: list[Piece], where: str, problems: list[str], flags: list[str]) -> None:
+def _check_levels(pieces: list[Piece], where: str, music_level: float, problems: list[str], flags: list[str]) -> None:
     """An item that cannot be measured is a problem (a silent or too short item would get no gain,
-    or a meaningless one); a clipped recording builds but is flagged with its clipped duration."""
+    or a meaningless one); a clipped recording builds but is flagged with its clipped duration.
+    A music item gets the gain that sets it ``music_level`` LU relative to speech."""
     for piece in pieces:
         if piece.source is None:
             continue
@@ -142,6 +144,9 @@ def _check_levels(pieces: list[Piece], where: str, problems: list[str], flags: l
             problems.append(f"{where} : trop court pour en mesurer le niveau ({found.seconds:.2f} s, minimum {BLOCK_S} s)")
         elif not np.isfinite(found.integrated):
             problems.append(f"{where} : silencieux de bout en bout (aucun son à mettre à niveau)")
+        piece.loudness = found.integrated
+        if piece.kind in voices.MUSIC_KINDS:
+            piece.gain_db += voices.music_gain(found.integrated, music_level)
         if found.clipped_s >= MIN_CLIPPED_S:
             flags.append(f"{where} ({piece.title}) : enregistrement saturé, {found.clipped_s:.2f} s écrêtées")
 
@@ -238,7 +243,8 @@ def _file_piece(item, base: Path, where: str, problems: list[str], inputs: dict[
     inputs[f"file:{where}"] = sha256_file(path)
     return Piece(item.type, item.title or KIND_LABELS[item.type], path, offset=start, duration=duration,
                  available=length - start, gain_db=item.gain, chapter=item.chapter,
-                 duck_db=getattr(item, "duck", None), duck_fade=getattr(item, "duck_fade", 1.0))
+                 duck_db=getattr(item, "duck", None), duck_fade=getattr(item, "duck_fade", 1.0),
+                 clean=getattr(item, "clean", False))
 
 
 def _with_fades(piece: Piece, item, settings: Settings) -> Piece:
@@ -435,8 +441,10 @@ def build_episode(archive: Archive, rundown_path: Path, *, public: bool | None =
     workdir.unlink()
     workdir.mkdir(mode=0o700)
     try:
-        outputs, loudness = master(planned.timeline, workdir, settings, progress)
-        loudness["flags"] = planned.flags
+        pieces, prepared = voices.prepare(planned.pieces, workdir, settings.studio_sample_rate, progress)
+        outputs, loudness = master(layout(pieces), workdir, settings, progress)
+        loudness["items"] = [voice.report() for voice in prepared]
+        loudness["flags"] = planned.flags + [voice.flag for voice in prepared if voice.flag]
         texts = side_files(planned)
         shownotes.assert_clean(texts, planned.terms)
         tags = EpisodeTags(planned.rundown.title, planned.programme, planned.rundown.number,

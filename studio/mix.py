@@ -52,6 +52,8 @@ class Piece:
     testimony: str | None = None  # public id
     speaker: str | None = None  # how the speaker may be named in public text
     transcript: list[dict] = field(default_factory=list)  # redacted segments, relative to offset
+    clean: bool = False  # a speech item to clean before leveling (studio.voices)
+    loudness: float = float("nan")  # LUFS of the played range as recorded (measured by plan)
 
 
 @dataclass

@@ -62,6 +62,7 @@ class Jingle(_FileItem):
 
 class HostLink(_FileItem):
     type: Literal["host"]
+    clean: bool = Field(default=True, description="Clean the recording (noise, rumble, hum) before leveling.")
 
 
 class Bed(_FileItem):
@@ -84,6 +85,8 @@ class Excerpt(_Item):
     start: float | None = Field(default=None, alias="in")
     end: float | None = Field(default=None, alias="out")
     segments: list[int] | None = None
+    clean: bool | None = Field(default=None, description="Clean before leveling; default: only when the "
+                               "testimony has no cleaned copy (its rendition was disguised from the raw one).")
 
     _timecodes = field_validator("start", "end", mode="before")(_seconds)
 
@@ -121,6 +124,8 @@ class Rundown(BaseModel):
     description: str = ""
     public: bool = True  # meant for the public (online) feed; False: partner radios only
     cover: str | None = None  # PNG or JPEG file; a default cover is generated otherwise
+    music_level: float = Field(default=-3.0, ge=-30, le=10,
+                               description="Loudness of jingles and beds relative to the speech items, in LU.")
     items: list[Item] = Field(min_length=1)
 
     def resolve(self, base: Path, name: str) -> Path:

@@ -41,6 +41,7 @@ class TermKind(enum.StrEnum):
 class MediaKind(enum.StrEnum):
     ORIGINAL = "original"
     WORKING = "working"
+    CLEANED = "cleaned"  # the working copy with noise, rumble and hum removed (the clean stage)
     ANONYMIZED = "anonymized"
     REVIEW = "review"
     EPISODE = "episode"

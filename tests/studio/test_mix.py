@@ -8,8 +8,8 @@ import pytest
 from archive.audio import encode
 from scipy.signal import resample_poly
 
-from studio.loudness import Limiter
-from studio.meter import Meter, gain_to_db, measure
+from sound.filters import Limiter
+from sound.meter import Meter, gain_to_db, measure
 from studio.mix import Piece, gain_at, layout, render
 
 RATE = 48000

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pyebur128
 
-from archive.audio import iter_decode, probe
+from archive.audio import iter_decode, iter_range, probe
 
 BLOCK_S = 0.4  # one BS.1770 gating block: shorter material has no integrated loudness
 _MODE = pyebur128.MeasurementMode.MODE_I | pyebur128.MeasurementMode.MODE_LRA | pyebur128.MeasurementMode.MODE_TRUE_PEAK
@@ -95,20 +95,18 @@ class Survey:
 
 
 def survey(path: Path, offset: float, duration: float) -> Survey:
-    """Loudness and clipped duration of ``path`` from ``offset`` for ``duration`` seconds (mono fold-down)."""
-    rate = probe(path).sample_rate
-    meter, first, last = Meter(rate, 1), int(offset * rate), int((offset + duration) * rate)
-    position = clipped = 0
-    for chunk in iter_decode(path, rate=rate, channels=None):
+    """Loudness and clipped duration of ``path`` from ``offset`` for ``duration`` seconds. Loudness
+    as the item sounds in a stereo mix: a mono source measured as mono (the mix plays it at -3 dB
+    on each side, which BS.1770 sums back to the same loudness), a stereo one as stereo."""
+    info = probe(path)
+    rate, channels = info.sample_rate, 1 if info.channels == 1 else 2
+    meter, seen, clipped = Meter(rate, channels), 0, 0
+    for chunk in iter_range(path, offset, duration, rate=rate, channels=channels):
         data = chunk.reshape(len(chunk), -1)
-        part = data[max(0, first - position):max(0, last - position)]
-        position += len(data)
-        if len(part):
-            meter.feed(part.mean(axis=1))
-            clipped += _clipped(np.abs(part).max(axis=1))
-        if position >= last:
-            break
-    return Survey(max(0, min(position, last) - first) / rate, meter.result().integrated, clipped / rate)
+        meter.feed(data)
+        clipped += _clipped(np.abs(data).max(axis=1))
+        seen += len(data)
+    return Survey(seen / rate, meter.result().integrated, clipped / rate)
 
 
 def _clipped(peaks: np.ndarray) -> int:
@@ -117,3 +115,46 @@ def _clipped(peaks: np.ndarray) -> int:
     edges = np.flatnonzero(np.diff(hot))
     runs = edges[1::2] - edges[::2]
     return int(runs[runs >= CLIP_RUN].sum())
+
+
+PROFILE_HOP_S = 0.1  # libebur128's block step: short-term and momentary loudness move every 100 ms
+
+
+@dataclass
+class Profile:
+    """A mono signal's loudness over time: one value per ``PROFILE_HOP_S`` hop, in LUFS (-inf: silence)."""
+
+    integrated: float
+    momentary: np.ndarray  # 400 ms window ending at each hop's end
+    seconds: float
+
+
+class Profiler:
+    """Feeds mono chunks of any size; ``result()`` gives the :class:`Profile` (streaming, flat memory)."""
+
+    _MODE = pyebur128.MeasurementMode.MODE_I | pyebur128.MeasurementMode.MODE_M
+
+    def __init__(self, rate: int):
+        self.rate, self.hop = rate, int(round(rate * PROFILE_HOP_S))
+        self.state = pyebur128.R128State(1, rate, self._MODE)
+        self.pending = np.zeros(0, np.float64)
+        self.momentary: list[float] = []
+        self.samples = 0
+
+    def feed(self, chunk: np.ndarray) -> None:
+        self.pending = np.concatenate([self.pending, np.asarray(chunk, np.float64).reshape(-1)])
+        whole = len(self.pending) - len(self.pending) % self.hop
+        for start in range(0, whole, self.hop):
+            self._hop(self.pending[start:start + self.hop])
+        self.pending = self.pending[whole:]
+
+    def _hop(self, block: np.ndarray) -> None:
+        self.state.add_frames(np.ascontiguousarray(block), len(block))
+        self.samples += len(block)
+        self.momentary.append(_finite(pyebur128.get_loudness_momentary(self.state)))
+
+    def result(self) -> Profile:
+        if len(self.pending):
+            self._hop(self.pending)
+            self.pending = np.zeros(0, np.float64)
+        return Profile(_finite(pyebur128.get_loudness_global(self.state)), np.array(self.momentary), self.samples / self.rate)
