@@ -1,12 +1,14 @@
 """The whole path of a testimony through Kuma, in order: the one list of stages.
 
-    ingest → transcribe → anonymize → review → build_episode → publish
+    ingest → clean → transcribe → anonymize → review → build_episode → publish
 
 =============  =======================  ==================================================
 stage          works on                 does
 =============  =======================  ==================================================
 ingest         a file in the inbox      original kept byte for byte, clean working copy,
                                         intake metadata and consent (``ingest/``)
+clean          a testimony              cleaned copy: noise, rumble and hum removed
+                                        (``sound/``); transcription and disguise read it
 transcribe     a testimony              Whisper transcript, checked (``transcripts/``)
 anonymize      a testimony              disguised voice, bleeps, redacted text, the
                                         intelligibility gate (``anonymization/``)
@@ -52,6 +54,7 @@ from archive.testimonies import withdraw as record_withdrawal
 from feeds import catalog as feed_catalog
 from feeds import publish as feeds
 from ingest import inbox
+from sound import stage as cleanup
 from ingest.pipeline import IngestResult, ingest_file
 from studio import episode as studio
 from transcripts.engine import Engine
@@ -115,6 +118,21 @@ class Ingest:
         state = StageState.FAILED if result.status == "failed" else StageState.DONE
         return StageResult(self.name, str(result.path), state, result.status == "ingested", result.reason,
                            result.public_id, {"duration": result.duration, "duplicate": result.status == "duplicate"},
+                           result)
+
+
+class Clean:
+    name = StageName.CLEAN
+    STATES = {"cleaned": StageState.DONE, "unchanged": StageState.DONE, "skipped": StageState.SKIPPED,
+              "failed": StageState.FAILED}
+
+    def pending(self, archive: Archive) -> list[str]:
+        return cleanup.pending(archive)
+
+    def run(self, archive: Archive, ref: str, *, actor: str = "kuma", progress: Progress | None = None) -> StageResult:
+        result = cleanup.clean(archive, ref, actor=actor, progress=progress)
+        return StageResult(self.name, result.public_id, self.STATES[result.status], result.status == "cleaned",
+                           result.reason, result.public_id, {"status": result.status, "duration": result.duration},
                            result)
 
 
@@ -240,9 +258,9 @@ def _problems(exc: KumaError) -> str:
     return "; ".join(getattr(exc, "problems", None) or [str(exc)])
 
 
-INGEST, TRANSCRIBE, ANONYMIZE, REVIEW, BUILD_EPISODE, PUBLISH = (
-    Ingest(), Transcribe(), Anonymize(), Review(), BuildEpisode(), Publish())
-STAGES: tuple[Stage, ...] = (INGEST, TRANSCRIBE, ANONYMIZE, REVIEW, BUILD_EPISODE, PUBLISH)
+INGEST, CLEAN, TRANSCRIBE, ANONYMIZE, REVIEW, BUILD_EPISODE, PUBLISH = (
+    Ingest(), Clean(), Transcribe(), Anonymize(), Review(), BuildEpisode(), Publish())
+STAGES: tuple[Stage, ...] = (INGEST, CLEAN, TRANSCRIBE, ANONYMIZE, REVIEW, BUILD_EPISODE, PUBLISH)
 assert [stage.name for stage in STAGES] == list(StageName), "STAGES and StageName list the stages in one order"
 
 

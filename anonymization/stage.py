@@ -118,7 +118,7 @@ def _anonymize(archive: Archive, public_id: str, actor: str, progress: Progress 
         flags += unheard_term_flags(testimony.sensitive_terms, redacted, transcript.segments, testimony.duration or 0.0,
                                     start=len(flags) + 1)
         muted = [tuple(span) for span in testimony.muted_spans or []]
-        working = testimony.asset(MediaKind.WORKING)
+        working = testimony.speech_asset()
         if working is None:
             raise InputError(f"{public_id} : copie de travail introuvable")
         source = archive.store.path(working.sha256)

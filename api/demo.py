@@ -15,7 +15,7 @@ from rich.console import Console
 
 from api import context
 import pipeline
-from api.commands import anonymize, archive_cmds, episodes, feeds, server, transcripts
+from api.commands import anonymize, archive_cmds, cleanup, episodes, feeds, server, transcripts
 from api.commands import pipeline as pipeline_cmd
 from archive.db import Archive
 from archive.models import StageName
@@ -25,6 +25,7 @@ SAMPLES = Path(__file__).with_name("demo_data")
 
 VIEWS = {
     StageName.INGEST: archive_cmds.demo_step,
+    StageName.CLEAN: cleanup.demo_step,
     StageName.TRANSCRIBE: transcripts.demo_step,
     StageName.ANONYMIZE: anonymize.demo_step,
     StageName.REVIEW: anonymize.demo_review,

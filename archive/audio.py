@@ -159,6 +159,12 @@ def iter_range(path: Path, start: float, duration: float, *, rate: int, channels
         chunks.close()
 
 
+def decode_range(path: Path, start: float, duration: float, *, rate: int, channels: int | None = 1) -> np.ndarray:
+    """``iter_range`` into memory."""
+    chunks = list(iter_range(path, start, duration, rate=rate, channels=channels))
+    return np.concatenate(chunks) if chunks else np.zeros((0,) if channels == 1 else (0, channels or 1), np.float32)
+
+
 def decode(path: Path, *, rate: int | None = None, channels: int | None = 1) -> np.ndarray:
     """Decode a whole file into memory (use ``iter_decode`` for long material)."""
     chunks = list(iter_decode(path, rate=rate, channels=channels))

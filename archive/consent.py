@@ -170,6 +170,7 @@ def rendition_fingerprint(testimony: Testimony, transcript: Transcript | None) -
         "terms": sorted([t.term, t.kind, t.ignored] for t in testimony.sensitive_terms),
         "muted": testimony.muted_spans,
         "pseudonym": testimony.pseudonym,
+        "audio": (speech := testimony.speech_asset()) and speech.sha256,  # the cleaned copy, once made
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 

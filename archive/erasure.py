@@ -53,6 +53,7 @@ def erase_disallowed(session: Session, testimony: Testimony, actor: str) -> Eras
     _drop_transcripts(session, testimony, erased)
     _drop_episode_media(session, testimony, erased)
     _drop_assets(session, testimony, erased, MediaKind.WORKING, "copie de travail")
+    _drop_assets(session, testimony, erased, MediaKind.CLEANED, "copie nettoyée")
     consent = testimony.consent
     if consent is not None and not consent.archive:
         _drop_assets(session, testimony, erased, MediaKind.ORIGINAL, "enregistrement original")

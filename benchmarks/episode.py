@@ -10,7 +10,14 @@ encoded file (sound.meter, after the timed run), for both sides.
 
     .venv/bin/python benchmarks/episode.py [--minutes 60]
 
-Targets: peak RSS <= 400 MB; time <= 2x the FFmpeg reference.
+Kuma's side includes the cleanup and leveling of every speech item (studio.voices: DeepFilterNet 3,
+filters, leveler), timed apart too. Then, measured on Kuma's broadcast WAV (not timed): the speech
+items' loudness spread, the two noisy host links' SI-SNR against their clean source, and, unless
+--no-wer, faster-whisper base's WER on them, recorded and as aired. Host links are read speech
+(LibriSpeech from ../shared/media when present, else espeak-ng French) recorded at six levels
+24 LU apart, two of them in ventilation noise with mains hum at 10 dB SNR.
+
+Targets: peak RSS <= 300 MB; time <= 2x the FFmpeg reference (which neither cleans nor levels).
 (PyAV is imported here directly only for the reference graph: benchmarks are outside the package layout.)
 """
 from __future__ import annotations
@@ -34,15 +41,60 @@ CROSSFADE = 1.0
 BED_SOLO, BED_DUCK = 20.0, 12.0
 
 
+HOST_LUFS = (-12.0, -17.0, -22.0, -27.0, -32.0, -36.0)  # the six host links, 24 LU apart as recorded
+NOISY_HOSTS = (2, 5)  # these two in airport-like noise at NOISY_SNR_DB
+NOISY_SNR_DB = 10.0
+MEDIA = ROOT.parent / "shared" / "media"
+SENTENCES = ("Bonjour et bienvenue dans Démystification du mieux-être ailleurs.",
+             "Aujourd'hui, nous sommes à l'aéroport de Bamako, où arrivent les avions de rapatriés.",
+             "Écoutons ce que les voyageurs ont à nous dire, et ce qu'ils attendent de leur retour.")
+
+
 def speech(seconds: float, rate: int, seed: int) -> np.ndarray:
     from tests.conftest import speechlike
 
     return speechlike(seconds, rate, seed=seed, f0=110 + 15 * seed)
 
 
+def read_speech(seconds: float, seed: int, tmp: Path) -> tuple[np.ndarray, str]:
+    """Real read speech at RATE for a host link: LibriSpeech utterances from ../shared/media when
+    present (English), else espeak-ng French sentences, repeated to ``seconds``; and its language."""
+    from archive.audio import decode
+    from tests.sound.helpers import espeak
+
+    files = sorted((MEDIA / "librispeech").rglob("*.flac"))
+    if files:
+        parts, language = [decode(path, rate=RATE) for path in files[seed * 7:seed * 7 + 12]], "en"
+    else:
+        said = espeak(" ".join(SENTENCES[seed % 3:] + SENTENCES[:seed % 3]), RATE, tmp)
+        if said is None:
+            raise SystemExit("espeak-ng is needed without ../shared/media (apt install espeak-ng)")
+        parts, language = [said], "fr"
+    voice = np.concatenate(parts)
+    return np.resize(voice, int(seconds * RATE)).astype(np.float32), language
+
+
+def airport_noise(samples: int, seed: int) -> np.ndarray:
+    """Ventilation and engines (pink noise) with 50 Hz mains hum."""
+    from tests.sound.helpers import pink_noise
+
+    t = np.arange(samples) / RATE
+    pink = pink_noise(samples, seed=seed)
+    hum = sum(np.sin(2 * np.pi * 50 * k * t) / k for k in (1, 2, 3))
+    return (pink + 0.3 * np.std(pink) * hum).astype(np.float32)
+
+
+def at_lufs(signal: np.ndarray, lufs: float) -> np.ndarray:
+    from sound.meter import measure
+
+    return (signal * 10 ** ((lufs - measure(signal, RATE).integrated) / 20)).astype(np.float32)
+
+
 def make_inputs(folder: Path, minutes: float) -> list[dict]:
-    """20 items whose lengths add up to ``minutes``."""
-    from archive.audio import encode_chunks
+    """20 items whose lengths add up to ``minutes``: host links of read speech at six levels (two
+    of them noisy, their clean source kept beside them), excerpts, jingles and ducked beds."""
+    from archive.audio import encode, encode_chunks
+    from tests.sound.helpers import mix
 
     scale = minutes / 60
     host_s, excerpt_s, jingle_s = 150 * scale, 420 * scale, 10.0
@@ -53,12 +105,24 @@ def make_inputs(folder: Path, minutes: float) -> list[dict]:
     t = np.arange(int(bed_total * RATE)) / RATE
     bed = (0.2 * sum(np.sin(2 * np.pi * f * t) for f in (220, 277.2, 329.6)) / 3).astype(np.float32)
     encode_chunks([np.stack([bed, bed], 1)], folder / "bed.flac", rate=RATE, channels=2)
+    hosts = []
+    for n, level in enumerate(HOST_LUFS):
+        voice, language = read_speech(host_s, n, folder)
+        item = {"type": "host", "file": f"host-{n}.wav", "crossfade": CROSSFADE, "clean": True, "language": language}
+        if n in NOISY_HOSTS:
+            noisy = mix(voice, airport_noise(voice.size, seed=n), NOISY_SNR_DB)
+            gain = at_lufs(noisy, level).std() / noisy.std()
+            encode(voice * gain, folder / f"host-{n}.clean.wav", rate=RATE, fmt="wav32")
+            voice, item["reference"] = noisy * gain, f"host-{n}.clean.wav"
+        else:
+            voice = at_lufs(voice, level)
+        encode(voice, folder / item["file"], rate=RATE, fmt="wav32")
+        hosts.append(item)
     for n in range(6):
-        _speech_file(folder / f"host-{n}.flac", host_s, RATE, n)
-        _speech_file(folder / f"excerpt-{n}.flac", excerpt_s, 16000, n + 10)  # like an anonymized working copy
+        _speech_file(folder / f"excerpt-{n}.flac", excerpt_s, 16000, n + 10)  # like a rendition of a cleaned copy
     items = [{"type": "jingle", "file": "jingle.flac"}]
     for n in range(6):
-        items.append({"type": "host", "file": f"host-{n}.flac", "crossfade": CROSSFADE})
+        items.append(hosts[n])
         items.append({"type": "bed", "file": "bed.flac", "duration": BED_SOLO, "duck": BED_DUCK, "crossfade": CROSSFADE})
         items.append({"type": "excerpt", "file": f"excerpt-{n}.flac", "crossfade": CROSSFADE})
     items.append({"type": "jingle", "file": "jingle.flac", "crossfade": CROSSFADE})
@@ -78,25 +142,40 @@ def _speech_file(path: Path, seconds: float, rate: int, seed: int) -> None:
 # --- Kuma ---------------------------------------------------------------------------------------
 
 def run_kuma(folder: Path, items: list[dict]) -> dict:
+    """What ``build_episode`` does to the audio: each item measured (plan), speech cleaned and
+    leveled (studio.voices), then mixed, mastered, encoded, each file measured and corrected."""
     from archive.audio import probe
     from archive.settings import Settings
+    from sound.meter import survey
+    from studio import voices
     from studio.episode import master
     from studio.mix import Piece, layout
 
     settings = Settings(home=folder / "home")
     pieces = []
-    for item in items:
+    for n, item in enumerate(items):
         path = folder / item["file"]
         length = probe(path).duration
         duration = item.get("duration", length)
-        pieces.append(Piece(item["type"], item["type"], path, duration=duration, available=length,
-                            fade_in=settings.studio_fade_s, fade_out=settings.studio_fade_s,
-                            crossfade=item.get("crossfade", 0.0), duck_db=item.get("duck"), duck_fade=1.0))
-    timeline = layout(pieces)
+        piece = Piece(item["type"], f"{n:02d} {item['file']}", path, duration=duration, available=length,
+                      fade_in=settings.studio_fade_s, fade_out=settings.studio_fade_s,
+                      crossfade=item.get("crossfade", 0.0), duck_db=item.get("duck"), duck_fade=1.0,
+                      clean=item.get("clean", False))
+        piece.loudness = survey(path, 0.0, duration).integrated
+        if piece.kind in voices.MUSIC_KINDS:
+            piece.gain_db += voices.music_gain(piece.loudness, -3.0)
+        pieces.append(piece)
     work = folder / "kuma-out"
     work.mkdir(exist_ok=True)
+    start = time.perf_counter()
+    pieces, prepared = voices.prepare(pieces, work, settings.studio_sample_rate)
+    prepare_s = time.perf_counter() - start
+    timeline = layout(pieces)
     outputs, loudness = master(timeline, work, settings)
-    return {"duration": timeline.duration, "outputs": [o.role for o in outputs],
+    return {"duration": timeline.duration, "outputs": [o.role for o in outputs], "cue": timeline.cue,
+            "prepare_s": prepare_s, "speech_s": voices.speech_seconds(pieces),
+            "cleaned_s": sum(p.duration for p in pieces if p.clean),
+            "voices": [v.report() for v in prepared],
             "files": {o.role: {**loudness[o.role], "channels": o.channels} for o in outputs}}
 
 
@@ -235,6 +314,83 @@ def measure(kind: str, folder: Path) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+WER_S = 60.0  # seconds of each noisy host link transcribed for the WER columns
+EDGE_S = 1.0  # crossfades and fades left out of each measured stretch
+
+
+def stretch(path: Path, entry: dict, rate: int, channels: int | None = 1) -> np.ndarray:
+    from archive.audio import decode_range
+
+    return decode_range(path, entry["start"] + EDGE_S, entry["duration"] - 2 * EDGE_S, rate=rate, channels=channels)
+
+
+def quality(folder: Path, items: list[dict], kuma: dict, wer: bool) -> dict:
+    """Measured on Kuma's broadcast WAV (not timed): each speech item's loudness, the noisy links'
+    SI-SNR against their clean source, and the word error rate with and without the cleanup."""
+    from archive.audio import decode
+    from sound.filters import SpeechFilters
+    from sound.meter import measure
+    from tests.sound.helpers import segmental_si_snr, si_snr
+
+    broadcast = folder / "kuma-out" / "broadcast.wav"
+    found = {"speech": [], "snr": [], "wer": []}
+    for item, entry in zip(items, kuma["cue"]):
+        if entry["kind"] not in ("host", "excerpt"):
+            continue
+        found["speech"].append(measure(stretch(broadcast, entry, RATE, 2), RATE).integrated)
+        if "reference" not in item:
+            continue
+        clean = decode(folder / item["reference"], rate=RATE)
+        noisy = decode(folder / item["file"], rate=RATE)
+        inner = slice(int(EDGE_S * RATE), int((entry["duration"] - EDGE_S) * RATE))
+        on_air = aligned(stretch(broadcast, {**entry, "start": entry["start"] - 0.1, "duration": entry["duration"] + 0.2},
+                                 RATE), clean[inner])
+        reference = SpeechFilters(RATE).filter(clean)[inner]
+        found["snr"].append((si_snr(noisy[inner], clean[inner]), si_snr(on_air, reference),
+                             segmental_si_snr(noisy[inner], clean[inner], RATE), segmental_si_snr(on_air, reference, RATE)))
+        if wer:
+            found["wer"].append(host_wer(clean[inner], noisy[inner], on_air, item["language"]))
+    return found
+
+
+def aligned(estimate: np.ndarray, reference: np.ndarray, search: int = 9600) -> np.ndarray:
+    """``estimate`` (which starts up to ``search`` samples early) lined up with ``reference``."""
+    window = reference[: RATE * 5]
+    lag = int(np.argmax([np.dot(estimate[k:k + window.size], window) for k in range(search)]))
+    return estimate[lag:lag + reference.size]
+
+
+def host_wer(clean: np.ndarray, noisy: np.ndarray, on_air: np.ndarray, language: str) -> tuple[float, float]:
+    """WER of the noisy recording and of the link as aired, against the transcript of its clean source."""
+    from archive.audio import resample
+    from benchmarks.voice import Recognizer, corpus_wer
+
+    first = lambda x: np.concatenate(list(resample([x[: int(WER_S * RATE)]], RATE, 16000)))  # noqa: E731
+    with tempfile.TemporaryDirectory() as home:
+        asr = Recognizer(Path(home), language)
+        reference = [asr.text(first(clean))]
+        return (corpus_wer(reference, [asr.text(first(noisy))], language),
+                corpus_wer(reference, [asr.text(first(on_air))], language))
+
+
+def print_quality(found: dict, kuma: dict) -> None:
+    levels = [v["measured"] for v in kuma["voices"] if v["measured"] is not None]
+    print("speech items (6 host links recorded at -12 to -36 LUFS, 6 excerpts):")
+    print(f"  as recorded: {min(levels):.1f} to {max(levels):.1f} LUFS (spread {max(levels) - min(levels):.1f} LU)")
+    speech = found["speech"]
+    print(f"  on air (broadcast WAV, each item's stretch): {min(speech):.1f} to {max(speech):.1f} LUFS "
+          f"(spread {max(speech) - min(speech):.1f} LU, target <= 3)")
+    for n, (before, after, seg_before, seg_after) in enumerate(found["snr"]):
+        print(f"  noisy link {n + 1}: SI-SNR against its clean source, segmental (1 s windows): {seg_before:.1f} dB "
+              f"recorded, {seg_after:.1f} dB on air ({seg_after - seg_before:+.1f} dB, target >= +5); whole-signal: "
+              f"{before:.1f} -> {after:.1f} dB (counts the leveler's slow gain changes as error)")
+    for n, (noisy, cleaned) in enumerate(found["wer"]):
+        print(f"  noisy link {n + 1}: WER (faster-whisper base, first {WER_S:.0f} s, against its clean source's "
+              f"transcript) {noisy:.1%} recorded, {cleaned:.1%} on air")
+    flags = [v["flag"] for v in kuma["voices"] if v["flag"]]
+    print(f"  flags: {flags or 'none'}")
+
+
 def print_loudness_table(kuma: dict, ffmpeg: dict) -> None:
     """Per rendition, measured on the decoded encoded files: target, LUFS, dBTP (and kuma's passes)."""
     print("measured on the encoded files (pyebur128, true peak 4x):")
@@ -253,6 +409,7 @@ def _fig(value) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=60.0)
+    parser.add_argument("--no-wer", action="store_true", help="skip the WER columns (needs the base model)")
     parser.add_argument("--child", nargs=2, metavar=("KIND", "FOLDER"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -266,14 +423,18 @@ def main() -> None:
         print(f"inputs: {len(items)} items for {args.minutes:.0f} min generated in {time.perf_counter() - start:.1f} s")
         kuma = measure("kuma", folder)
         ffmpeg = measure("ffmpeg", folder)
+        found = quality(folder, items, kuma, wer=not args.no_wer)
     print(f"{'':<28}{'wall time':>12}{'x real time':>13}{'peak RSS':>12}")
     for name, side in (("kuma studio (4 renditions)", kuma), ("ffmpeg graph (2 renditions)", ffmpeg)):
         print(f"{name:<28}{side['wall_s']:>10.1f} s{side['duration'] / side['wall_s']:>12.1f}x"
               f"{side['peak_rss_mb']:>9.0f} MB")
     print(f"programme length: kuma {kuma['duration'] / 60:.1f} min, ffmpeg {ffmpeg['duration'] / 60:.1f} min")
+    print(f"of which cleanup and leveling (studio.voices): {kuma['prepare_s']:.1f} s for {kuma['speech_s'] / 60:.1f} min "
+          f"of speech ({kuma['speech_s'] / kuma['prepare_s']:.1f}x real time; {kuma['cleaned_s'] / 60:.1f} min cleaned)")
     print_loudness_table(kuma, ffmpeg)
+    print_quality(found, kuma)
     print(f"ratio time kuma/ffmpeg: {kuma['wall_s'] / ffmpeg['wall_s']:.2f} (target <= 2.0)")
-    print(f"peak RSS kuma: {kuma['peak_rss_mb']:.0f} MB (target <= 400), ratio to ffmpeg "
+    print(f"peak RSS kuma: {kuma['peak_rss_mb']:.0f} MB (target <= 300), ratio to ffmpeg "
           f"{kuma['peak_rss_mb'] / ffmpeg['peak_rss_mb']:.2f}")
 
 

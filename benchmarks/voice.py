@@ -102,16 +102,16 @@ def load(per_reader: int) -> list[Utterance]:
 class Recognizer:
     """faster-whisper base through the archive's own engine, English, deterministic options."""
 
-    def __init__(self, home: Path):
+    def __init__(self, home: Path, language: str = "en"):
         from transcripts import models
         from transcripts.engine import Engine, TranscribeOptions
 
         settings = Settings(home=home, whisper_model="base", whisper_device="cpu", whisper_cpu_threads=2)
         models.install(settings, "base")
-        self.engine, self.options = Engine(settings), TranscribeOptions()
+        self.engine, self.options, self.language = Engine(settings), TranscribeOptions(), language
 
     def text(self, x: np.ndarray) -> str:
-        result = self.engine.transcribe(x.astype(np.float32), model="base", language="en", options=self.options)
+        result = self.engine.transcribe(x.astype(np.float32), model="base", language=self.language, options=self.options)
         return " ".join(segment.text for segment in result.segments)
 
 
@@ -134,9 +134,9 @@ def pair_eer(enrol: np.ndarray, trial: np.ndarray, readers: np.ndarray) -> float
     return voice.equal_error_rate(scores[different_utterance], np.equal.outer(readers, readers)[different_utterance])
 
 
-def corpus_wer(references: list[str], hypotheses: list[str]) -> float:
+def corpus_wer(references: list[str], hypotheses: list[str], language: str = "en") -> float:
     """All edits over all reference words, each pair folded as the archive does."""
-    rates = [word_error_rate(r, h, "en") for r, h in zip(references, hypotheses)]
+    rates = [word_error_rate(r, h, language) for r, h in zip(references, hypotheses)]
     rates = [rate for rate in rates if rate.reference_words]
     edits = sum(rate.substitutions + rate.deletions + rate.insertions for rate in rates)
     return edits / sum(rate.reference_words for rate in rates)

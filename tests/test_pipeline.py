@@ -20,7 +20,7 @@ from tests.transcripts.conftest import RANDOM_MODEL_LIMITS
 def test_one_ordered_list_of_stages_with_one_contract():
     assert [stage.name for stage in pipeline.STAGES] == list(StageName)
     assert [stage.name.value for stage in pipeline.STAGES] == [
-        "ingest", "transcribe", "anonymize", "review", "build_episode", "publish"]
+        "ingest", "clean", "transcribe", "anonymize", "review", "build_episode", "publish"]
     for stage in pipeline.STAGES:
         assert callable(stage.pending) and callable(stage.run)
     assert pipeline.stage_named("review") is pipeline.REVIEW
@@ -57,7 +57,15 @@ def test_from_the_inbox_to_the_review_in_one_pass_and_nothing_twice(tiny_archive
     assert [(r.state, r.changed) for r in ingested] == [
         (StageState.DONE, True), (StageState.DONE, True), (StageState.FAILED, False)]
     assert "casse.wav" in ingested[2].reason
+    assert [(r.testimony, r.state, r.changed) for r in by_stage[StageName.CLEAN]] == [
+        ("T-000001", StageState.DONE, True), ("T-000002", StageState.DONE, True)]
     assert [r.testimony for r in by_stage[StageName.TRANSCRIBE]] == ["T-000001", "T-000002"]
+    with archive.session() as session:  # transcribed once, from the cleaned copy
+        for public_id in ("T-000001", "T-000002"):
+            testimony = get(session, public_id)
+            assert testimony.speech_asset().kind == MediaKind.CLEANED
+            assert session.scalar(select(func.count()).select_from(Transcript)
+                                  .where(Transcript.testimony_id == testimony.id)) == 1
     assert all(r.state == StageState.DONE and r.changed for r in by_stage[StageName.ANONYMIZE])
     assert [(r.ref, r.state) for r in by_stage[StageName.REVIEW]] == [
         ("T-000001", StageState.NEEDS_HUMAN), ("T-000002", StageState.NEEDS_HUMAN)]

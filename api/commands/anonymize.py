@@ -259,7 +259,7 @@ def export_redacted(testimony, fmt: str) -> str:
 
 def demo_step(demo, step) -> None:
     """Anonymize the samples."""
-    demo.console.print("[bold]3. Anonymisation[/] : voix déguisée, données personnelles coupées, texte caviardé")
+    demo.console.print("[bold]4. Anonymisation[/] : voix déguisée, données personnelles coupées, texte caviardé")
     with progress_bar() as bar:
         def progress(_stage, ref: str):
             task = bar.add_task(ref, total=None)
@@ -272,7 +272,7 @@ def demo_step(demo, step) -> None:
 
 def demo_review(demo, step) -> None:
     """What review sees; the demo approves as the reviewer would, and says where the results are."""
-    demo.console.print("[bold]4. Relecture[/] : ce que la personne qui relit voit, puis son approbation")
+    demo.console.print("[bold]5. Relecture[/] : ce que la personne qui relit voit, puis son approbation")
     archive = demo.archive
     out = demo.home / "anonymise"
     out.mkdir(parents=True, exist_ok=True)

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 import pipeline
@@ -79,8 +80,22 @@ def print_loudness(loudness: dict, out=console) -> None:
                           _fmt(row.get("true_peak")), _fmt(row.get("lra")), _fmt(row.get("gain_db")),
                           str(row.get("passes", "")))
     out.print(table)
+    print_voices(loudness.get("items", []), out)
     for flag in loudness.get("flags", []):
         out.print(f"[yellow]à écouter[/] : {flag}", soft_wrap=True)
+
+
+def print_voices(items: list[dict], out=console) -> None:
+    """What the build did to each speech item: cleaned or not, level as recorded, gain to the speech level."""
+    if not items:
+        return
+    table = Table(title="Voix mises à niveau (avant mixage)")
+    for column in ("élément", "nettoyé", "niveau enregistré LUFS", "gain dB"):
+        table.add_column(column)
+    for item in items:
+        table.add_row(escape(item["title"]), "oui" if item["cleaned"] else "non", _fmt(item["measured"]),
+                      _fmt(item["gain_db"]))
+    out.print(table)
 
 
 def _rendition_label(name: str, row: dict) -> str:
@@ -177,7 +192,7 @@ def _demo_sounds(folder: Path) -> None:
 def demo_step(demo, step) -> None:
     """Write a public episode's rundown (testimonies allowed online) and a radio-only one into the
     programme folder, where the build stage finds them; then a radio pack."""
-    demo.console.print("[bold]5. Émission[/] : conducteur, montage, niveaux, encodages, chapitres, paquet radio")
+    demo.console.print("[bold]6. Émission[/] : conducteur, montage, niveaux, encodages, chapitres, paquet radio")
     from archive.consent import Use, decide
     from archive.testimonies import get
 

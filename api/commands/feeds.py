@@ -116,7 +116,7 @@ def _print_result(result: PublishResult, archive: Archive) -> None:
 
 def demo_step(demo, step) -> None:
     """Publish the feeds (public, low-band, one demo radio) and say how to serve them."""
-    demo.console.print("[bold]6. Flux[/] : publication du flux public, du flux bas débit et d'un flux radio")
+    demo.console.print("[bold]7. Flux[/] : publication du flux public, du flux bas débit et d'un flux radio")
     archive = demo.archive
     with archive.session() as session:
         _, token = radio_registry.add(session, "Radio de démonstration", slug="radio-demo", actor="demo")

@@ -19,6 +19,7 @@ from archive.models import StageState
 
 STAGE_TITLES = {
     "ingest": "Ingestion (dossier de dépôt)",
+    "clean": "Nettoyage du son (bruit, grondement, ronflement)",
     "transcribe": "Transcription",
     "anonymize": "Anonymisation",
     "review": "Relecture humaine",

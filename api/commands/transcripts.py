@@ -201,7 +201,7 @@ def show(
 def demo_step(demo, stage) -> None:
     """Transcribe the samples with the real model (installed into the demo archive from its
     packages), print an excerpt of each and its word error rate against the sample's script."""
-    demo.console.print("[bold]2. Transcription[/]")
+    demo.console.print("[bold]3. Transcription[/]")
     settings = demo.archive.settings
     _install_demo_model(demo, settings)
     results = list(pipeline.run_stage(demo.archive, stage, actor="demo"))

@@ -52,6 +52,7 @@ class StageName(enum.StrEnum):
     ``StageStatus.stage``."""
 
     INGEST = "ingest"
+    CLEAN = "clean"
     TRANSCRIBE = "transcribe"
     ANONYMIZE = "anonymize"
     REVIEW = "review"
@@ -122,6 +123,11 @@ class Testimony(Base):
     def asset(self, kind: MediaKind) -> MediaAsset | None:
         found = [a for a in self.assets if a.kind == kind]
         return max(found, key=lambda a: a.id) if found else None
+
+    def speech_asset(self) -> MediaAsset | None:
+        """The audio transcription and the voice disguise read: the cleaned copy when the clean
+        stage made one, else the working copy."""
+        return self.asset(MediaKind.CLEANED) or self.asset(MediaKind.WORKING)
 
     def stage(self, name: str) -> StageStatus | None:
         return next((s for s in self.stages if s.stage == name), None)

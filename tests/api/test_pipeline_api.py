@@ -18,7 +18,7 @@ def test_staff_see_the_stages_and_start_a_background_pass(archive, client, keys,
     assert client.get("/api/pipeline").status_code == 401
     assert client.get("/api/pipeline", headers=keys["advocate"]).status_code == 403
     state = client.get("/api/pipeline", headers=keys["producer"]).json()
-    assert [s["name"] for s in state["stages"]] == ["ingest", "transcribe", "anonymize", "review", "build_episode",
+    assert [s["name"] for s in state["stages"]] == ["ingest", "clean", "transcribe", "anonymize", "review", "build_episode",
                                                    "publish"]
     assert state["stages"][0]["pending"] == [str(path)] and not state["running"]
 

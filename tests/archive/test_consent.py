@@ -142,7 +142,7 @@ def test_the_fingerprint_names_the_voice_mode():
     def fingerprint(mode):
         record = consent(voice_mode=mode)
         return rendition_fingerprint(SimpleNamespace(consent=record, sensitive_terms=[], muted_spans=[],
-                                                     pseudonym=None), None)
+                                                     pseudonym=None, speech_asset=lambda: None), None)
 
     assert len({fingerprint(mode) for mode in ("light", "standard", "strong")}) == 3
 

@@ -18,6 +18,18 @@ def si_snr(estimate: np.ndarray, reference: np.ndarray) -> float:
     return float(10 * np.log10((target @ target) / ((estimate - target) @ (estimate - target))))
 
 
+def segmental_si_snr(estimate: np.ndarray, reference: np.ndarray, rate: int, window_s: float = 1.0) -> float:
+    """Median SI-SNR over ``window_s`` windows where the reference speaks (within 30 dB of its
+    loudest window). Insensitive to slow gain changes (a leveler's) that the global SI-SNR counts
+    as error although they leave nothing but the level changed."""
+    size = int(window_s * rate)
+    count = min(estimate.size, reference.size) // size
+    windows = [(estimate[k * size:(k + 1) * size], reference[k * size:(k + 1) * size]) for k in range(count)]
+    energy = np.array([float(np.mean(r.astype(np.float64) ** 2)) for _, r in windows])
+    speaking = energy > energy.max() * 10 ** (-30 / 10)
+    return float(np.median([si_snr(e, r) for (e, r), keep in zip(windows, speaking) if keep]))
+
+
 def mix(speech: np.ndarray, noise: np.ndarray, snr_db: float) -> np.ndarray:
     """``speech`` plus ``noise`` (looped or cut to its length) scaled to ``snr_db``."""
     noise = np.resize(noise, speech.size).astype(np.float64)
