@@ -1,16 +1,18 @@
 """The FastAPI application: ``create_app(settings)`` assembles the routers (``kuma serve`` runs it).
 
 Errors: every :class:`archive.errors.KumaError` becomes ``{"error": code, "detail": message}``
-with the error's ``http_status``; request validation errors stay FastAPI's 422 body.
+with the error's ``http_status``; request validation errors stay FastAPI's 422 body. On the web
+studio's pages (``/studio``, ``api/web``) it becomes an HTML page, or the sign-in page.
 """
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 import api.routes.public
+from api import web
 from api.routes import archive_api, pipeline_api
 from archive.db import Archive, open_archive
 from archive.errors import KumaError
@@ -42,9 +44,12 @@ def create_app(settings: Settings | None = None, *, archive: Archive | None = No
     app.include_router(archive_api.router)
     app.include_router(pipeline_api.router)
     app.include_router(api.routes.public.router)
+    web.mount(app)
     return app
 
 
-async def _kuma_error(_request: Request, exc: KumaError) -> JSONResponse:
+async def _kuma_error(request: Request, exc: KumaError) -> Response:
+    if web.is_page(request):
+        return web.error_page(request, exc)
     headers = {"WWW-Authenticate": "Bearer"} if exc.http_status == 401 else None
     return JSONResponse({"error": exc.code, "detail": str(exc)}, status_code=exc.http_status, headers=headers)

@@ -11,7 +11,7 @@ import sys
 import typer
 from rich.markup import escape
 
-from api.commands import anonymize, archive_cmds, cleanup, episodes, feeds, models, pipeline, server, transcripts, voice
+from api.commands import anonymize, archive_cmds, cleanup, episodes, feeds, models, pipeline, server, transcripts, users, voice
 from api.context import err_console
 from archive.errors import KumaError, printable
 
@@ -23,7 +23,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for module in (archive_cmds, cleanup, models, transcripts, anonymize, voice, pipeline, episodes, feeds, server):
+for module in (archive_cmds, cleanup, models, transcripts, anonymize, voice, pipeline, episodes, feeds, server, users):
     module.register(app)
 
 

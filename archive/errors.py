@@ -7,7 +7,8 @@
     │   ├── AudioError            undecodable, empty, silent, too long
     │   └── RundownError          an invalid episode rundown
     ├── NotFound                  unknown testimony, episode, key...
-    ├── Unauthorized              no API key, or an invalid or revoked one
+    ├── Unauthorized              no API key, or an invalid or revoked one; a failed sign-in
+    │   └── TooManyAttempts       sign-in refused for a while after repeated wrong passwords
     ├── Forbidden                 the caller's role may not do this
     ├── ConsentRefused            the consent policy said no (carries the reason)
     ├── ReviewRequired            an anonymized rendition is not approved yet
@@ -89,6 +90,15 @@ class Unauthorized(KumaError):
     code = "unauthorized"
     exit_code = 2
     http_status = 401
+
+
+class TooManyAttempts(Unauthorized):
+    code = "too_many_attempts"
+    http_status = 429
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class Forbidden(KumaError):

@@ -81,6 +81,9 @@ class Settings(BaseSettings):
     clip_max_seconds: float = Field(default=300.0, description="Longest audio clip the API cuts in one request, in seconds (longer requests are clamped).")
     clip_bitrate: int = Field(default=64000, description="MP3 bitrate of API audio clips, in bits per second.")
 
+    # --- web studio (issue 18) ---
+    web_session_hours: float = Field(default=12.0, gt=0, description="How long a sign-in to the web studio lasts, in hours (a working day).")
+
     @field_validator("working_sample_rate")
     @classmethod
     def _positive_rate(cls, value: int) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 import shlex
 
 import typer
@@ -10,7 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import select
 
-from api import context
+from api import context, users
 from api.deps import create_key, revoke_key
 from api.progress import progress_bar
 from archive.models import ApiKey, AuditEvent, Role, Testimony
@@ -34,7 +35,8 @@ def serve(host: str = typer.Option(None, help="Adresse d'écoute (défaut : KUMA
     settings = context.settings()
     context.archive()  # migrate and fail early with a clear message
     host, port = host or settings.host, port or settings.port
-    context.console.print(f"API Kuma sur http://{host}:{port} — documentation : http://{host}:{port}/docs")
+    context.console.print(f"API Kuma sur http://{host}:{port} — documentation : http://{host}:{port}/docs — "
+                          f"studio web : http://{host}:{port}/studio/")
     uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info")
 
 
@@ -125,6 +127,7 @@ def reindex() -> None:
 # --- demo ---------------------------------------------------------------------------------
 
 DEMO_QUERIES = ("refoulé", '"frontière" OR désert')
+DEMO_ACCOUNT = "demo-production"
 
 
 def demo_step(demo) -> None:
@@ -143,6 +146,12 @@ def demo_step(demo) -> None:
     console.print(f"Lancer l'API : [bold]KUMA_HOME={shlex.quote(str(demo.home))} kuma serve[/]  (docs : {base}/docs)")
     console.print(f"Clé de démonstration (rôle advocate) : [bold]{token}[/]", soft_wrap=True)
     demo.notes["advocate_key"] = token
+    password = secrets.token_urlsafe(12)
+    with demo.archive.session() as session:
+        users.create_user(session, DEMO_ACCOUNT, Role.PRODUCER.value, password, "demo")
+    console.print(f"Studio web : [bold]{base}/studio/[/] — compte de démonstration (rôle producer) : "
+                  f"[bold]{DEMO_ACCOUNT}[/], mot de passe [bold]{password}[/]", soft_wrap=True)
+    demo.notes["studio_account"] = (DEMO_ACCOUNT, password)
     headers = {"Authorization": f"Bearer {token}"}
     with TestClient(create_app(demo.archive.settings, archive=demo.archive)) as client:
         with demo.archive.session() as session:

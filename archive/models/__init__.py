@@ -26,10 +26,10 @@ from archive.models.episode import Episode, EpisodeTestimony
 from archive.models import feed as feed  # noqa: F401  (tables registered on import)
 from archive.models.feed import RadioStation
 from archive.models import access as access  # noqa: F401
-from archive.models.access import ApiKey, Role, SearchAccess, SearchSegment
+from archive.models.access import PEOPLE_ROLES, ApiKey, Role, SearchAccess, SearchSegment, User, WebSession
 
 __all__ = [
     "ApiKey", "AuditEvent", "Base", "ConsentRecord", "Episode", "EpisodeTestimony", "Identity", "MediaAsset",
-    "MediaKind", "RadioStation", "Rendition", "ReviewStatus", "Role", "SearchAccess", "SearchSegment", "Segment", "SensitiveTerm", "StageName", "StageState", "StageStatus",
-    "TermKind", "Testimony", "Theme", "ThemeSuggestion", "Transcript", "TranscriptSource", "VoiceForm", "VoiceMode", "Word", "testimony_themes", "utcnow",
+    "MediaKind", "RadioStation", "Rendition", "ReviewStatus", "PEOPLE_ROLES", "Role", "SearchAccess", "SearchSegment", "Segment", "SensitiveTerm", "StageName", "StageState", "StageStatus",
+    "TermKind", "Testimony", "Theme", "ThemeSuggestion", "Transcript", "TranscriptSource", "User", "VoiceForm", "WebSession", "VoiceMode", "Word", "testimony_themes", "utcnow",
 ]

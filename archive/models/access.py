@@ -1,4 +1,5 @@
-"""API access tables (issue 7): API keys and roles, and the search index's rows.
+"""Access tables: API keys and roles (issue 7), people's accounts and web sessions (issue 18), and
+the search index's rows.
 
 The search index is derived data: ``archive.search.index_testimony`` rewrites a testimony's
 rows from its current transcript, rendition and consent. On SQLite an FTS5 table
@@ -10,8 +11,8 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from archive.models.base import Base, utcnow
 
@@ -68,3 +69,43 @@ class SearchSegment(Base):
     end: Mapped[float]
     text: Mapped[str] = mapped_column(Text, default="")
     redacted: Mapped[str] = mapped_column(Text, default="")
+
+
+PEOPLE_ROLES = (Role.ADMIN, Role.PRODUCER, Role.ADVOCATE)  # a radio station signs in with its feed token, not as a person
+
+
+class User(Base):
+    """A person who signs in to the web studio. ``password_hash`` is an argon2id hash (api/users.py);
+    ``failed_logins`` and ``locked_until`` slow down password guessing."""
+
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint(f"role IN ({', '.join(repr(r.value) for r in PEOPLE_ROLES)})", name="role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    created_by: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    disabled_at: Mapped[datetime | None]
+    failed_logins: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    locked_until: Mapped[datetime | None]
+    last_login_at: Mapped[datetime | None]
+
+    sessions: Mapped[list[WebSession]] = relationship(back_populates="user", cascade="all, delete-orphan")
+
+
+class WebSession(Base):
+    """A signed-in browser: the cookie carries a random token, only its sha256 is stored, with the
+    session's CSRF token (every form posts it back)."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+
+    user: Mapped[User] = relationship(back_populates="sessions")

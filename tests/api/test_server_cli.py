@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 import typer
@@ -11,6 +12,7 @@ from typer.testing import CliRunner
 from api import context
 from api.app import create_app
 from api.commands import server
+from tests.api.web.conftest import sign_in
 
 
 @pytest.fixture
@@ -68,5 +70,9 @@ def test_demo_step_prints_serve_key_and_snippets(archive, seed_testimony, capsys
     server.demo_step(Demo(home=archive.settings.home, archive=archive, console=console))
     out = capsys.readouterr().out
     assert "kuma serve" in out and "Bearer kuma_" in out
+    account = re.search(r"compte de démonstration \(rôle producer\) : (\S+), mot de passe (\S+)", out)
+    assert account and account.group(1) == "demo-production"  # a person's account for the web studio, that works:
+    with TestClient(create_app(archive.settings, archive=archive), base_url="https://testserver") as client:
+        assert sign_in(client, account.group(1), account.group(2)).status_code == 303
     assert out.count("$ curl") == 2
     assert "refoulés à la frontière" in out and "désert était" in out and "T-000001" in out

@@ -1,0 +1,71 @@
+"""The web studio in a real browser (Chromium through selenium, against uvicorn): sign-in, CSRF."""
+from __future__ import annotations
+
+import pytest
+from selenium.webdriver.common.by import By
+
+from api import users
+from tests.api.web.browser import LiveServer, chromium, screenshot
+from tests.api.web.conftest import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def server(archive):
+    live = LiveServer(archive).start()
+    yield live
+    live.stop()
+
+
+@pytest.fixture
+def browser():
+    driver = chromium()
+    yield driver
+    driver.quit()
+
+
+def fill_sign_in(browser, name: str, password: str) -> None:
+    browser.find_element(By.ID, "name").clear()
+    browser.find_element(By.ID, "name").send_keys(name)
+    browser.find_element(By.ID, "password").send_keys(password)
+    browser.find_element(By.CSS_SELECTOR, "form.formulaire button[type=submit]").click()
+
+
+def test_sign_in_and_out_in_a_browser(server, browser, account):
+    account("awa", "producer")
+    browser.get(f"{server.url}/studio/")
+    assert browser.current_url == f"{server.url}/studio/connexion?suite=/studio/"
+    assert browser.find_element(By.CSS_SELECTOR, "label[for=name]").text == "Nom d'utilisateur"
+    screenshot(browser, "connexion")
+    fill_sign_in(browser, "awa", PASSWORD)
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Bonjour awa"
+    cookie = browser.get_cookie("kuma_session")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
+    assert browser.execute_script("return document.cookie") == ""  # no script can read the session
+    screenshot(browser, "accueil")
+    browser.find_element(By.CSS_SELECTOR, "header form button").click()
+    assert "/studio/connexion" in browser.current_url
+    browser.get(f"{server.url}/studio/")
+    assert "/studio/connexion" in browser.current_url
+
+
+def test_a_form_without_its_csrf_token_is_refused_in_the_browser(server, browser, account):
+    account("awa", "producer")
+    browser.get(f"{server.url}/studio/connexion")
+    browser.execute_script("document.querySelector('input[name=csrf]').remove()")
+    fill_sign_in(browser, "awa", PASSWORD)
+    assert "CSRF" in browser.find_element(By.CSS_SELECTOR, "[role=alert]").text
+    assert browser.get_cookie("kuma_session") is None
+
+
+def test_five_wrong_passwords_slow_down_the_sixth_in_the_browser(server, browser, account):
+    account("awa", "producer")
+    for _ in range(users.MAX_FAILURES):
+        browser.get(f"{server.url}/studio/connexion")
+        fill_sign_in(browser, "awa", "pas le bon mot de passe")
+        assert users.WRONG in browser.find_element(By.CSS_SELECTOR, "[role=alert]").text
+    browser.get(f"{server.url}/studio/connexion")
+    fill_sign_in(browser, "awa", PASSWORD)
+    assert "trop de tentatives" in browser.find_element(By.CSS_SELECTOR, "[role=alert]").text
+    assert browser.get_cookie("kuma_session") is None
