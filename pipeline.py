@@ -327,12 +327,13 @@ class Runner:
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
-    def start(self) -> bool:
-        """Start a pass unless one is running; returns whether it started."""
+    def start(self, stages: tuple[Stage, ...] | None = None) -> bool:
+        """Start a pass (over ``stages``, default all) unless one is running; returns whether it started."""
         with self._lock:
             if self.running:
                 return False
-            self._thread = threading.Thread(target=self._pass, name="kuma-pipeline", daemon=True)
+            self._thread = threading.Thread(target=self._pass, args=(stages or STAGES,), name="kuma-pipeline",
+                                            daemon=True)
             self._thread.start()
             return True
 
@@ -344,7 +345,7 @@ class Runner:
         """Stop after the item in progress (it finishes: nothing is left half-done)."""
         self._stopping.set()
 
-    def _pass(self) -> None:
+    def _pass(self, stages: tuple[Stage, ...]) -> None:
         done: list[StageResult] = []
 
         def started(stage: Stage, ref: str) -> None:
@@ -354,7 +355,8 @@ class Runner:
 
         self.error = None
         try:
-            process(self.archive, actor=self.actor, hooks=Hooks(on_start=started, on_result=done.append))
+            process(self.archive, actor=self.actor, hooks=Hooks(on_start=started, on_result=done.append),
+                    stages=stages)
         except _Stopped:
             self.error = "arrêté avant la fin du passage"
         except KumaError as exc:

@@ -381,6 +381,17 @@ def _back_to_review(session: Session, testimony: Testimony) -> None:
     set_stage(session, testimony, REVIEW_STAGE, StageState.NEEDS_HUMAN, "termes modifiés")
 
 
+FLAG_LABELS = {"term": "terme proche", "proper-noun": "nom propre ?", "low-confidence": "transcription peu sûre",
+               "unheard-term": "terme non trouvé", intelligibility.SOURCE: "intelligibilité"}
+
+
+def intelligibility_of(rendition: Rendition, max_wer: float) -> dict:
+    """The gate's stored result, its one-line summary, and why approval needs accepting it."""
+    return {**(rendition.intelligibility or {}), "max_wer": max_wer,
+            "summary": intelligibility.describe(rendition.intelligibility, max_wer),
+            "problem": intelligibility.problem(rendition.intelligibility, max_wer)}
+
+
 def review_items(session: Session, rendition: Rendition) -> list[dict]:
     """Every redaction (every bleep) with its timecode, context and (for the reviewer's eyes only)
     what was removed."""

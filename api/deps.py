@@ -74,6 +74,15 @@ def get_archive(request: Request) -> Archive:
     return request.app.state.archive
 
 
+def pipeline_runner(request: Request, archive: Archive = Depends(get_archive)):
+    """The app's one background pipeline runner (``pipeline.Runner``), made on first use."""
+    import pipeline
+
+    if getattr(request.app.state, "pipeline", None) is None:
+        request.app.state.pipeline = pipeline.Runner(archive, actor="api")
+    return request.app.state.pipeline
+
+
 def get_session(archive: Archive = Depends(get_archive)) -> Iterator[Session]:
     with archive.session() as session:
         yield session

@@ -8,7 +8,7 @@ from rich.markup import escape
 from rich.table import Table
 
 import pipeline
-from anonymization import intelligibility, stage
+from anonymization import stage
 from api import context
 from api.context import console, emit_json
 from api.progress import progress_bar
@@ -104,7 +104,7 @@ def review_show(
         audio_path = None
         if not no_audio:
             audio_path = stage.write_review_audio(archive, rendition, audio or Path(f"relecture-{testimony.public_id}.ogg"))
-        gate = intelligibility_of(rendition, archive.settings.voice_max_wer)
+        gate = stage.intelligibility_of(rendition, archive.settings.voice_max_wer)
         if as_json:
             emit_json({"testimony": testimony.public_id, "status": rendition.status, "data": items,
                        "count": len(items), "flags": flags, "flag_count": len(flags), "intelligibility": gate,
@@ -130,17 +130,6 @@ def print_review(public_id: str, status: str, items: list[dict], out=None) -> No
     out.print(table)
 
 
-FLAG_LABELS = {"term": "terme proche", "proper-noun": "nom propre ?", "low-confidence": "transcription peu sûre",
-               "unheard-term": "terme non trouvé", intelligibility.SOURCE: "intelligibilité"}
-
-
-def intelligibility_of(rendition, max_wer: float) -> dict:
-    """The gate's stored result, its one-line summary, and why approval needs --accept-unintelligible."""
-    return {**(rendition.intelligibility or {}), "max_wer": max_wer,
-            "summary": intelligibility.describe(rendition.intelligibility, max_wer),
-            "problem": intelligibility.problem(rendition.intelligibility, max_wer)}
-
-
 def print_intelligibility(gate: dict, out=None) -> None:
     out = out or console
     mark = "[yellow]à accepter (--accept-unintelligible)[/]" if gate["problem"] else "[green]ok[/]"
@@ -159,7 +148,7 @@ def print_flags(flags: list[dict], out=None) -> None:
     for flag in flags:
         when = flag["timecode"] + (" ~" if flag.get("estimated") else "")
         table.add_row(str(flag["n"]), when, format_timecode(flag["end"], millis=False),
-                      FLAG_LABELS.get(flag["source"], flag["source"]), flag.get("original") or "",
+                      stage.FLAG_LABELS.get(flag["source"], flag["source"]), flag.get("original") or "",
                       flag["reason"], flag["context"])
     out.print(table)
 
@@ -284,7 +273,7 @@ def demo_review(demo, step) -> None:
             rendition = stage.current_or_raise(testimony)
             print_review(testimony.public_id, rendition.status, stage.review_items(session, rendition), demo.console)
             print_flags(stage.review_flags(session, rendition), demo.console)
-            gate = intelligibility_of(rendition, archive.settings.voice_max_wer)
+            gate = stage.intelligibility_of(rendition, archive.settings.voice_max_wer)
             print_intelligibility(gate, demo.console)
             if gate["problem"]:
                 demo.console.print("    (démonstration : approuvé quand même, comme avec --accept-unintelligible)")

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 
 import pipeline
 from api import schemas
-from api.deps import Caller, get_archive, require
+from api.deps import Caller, get_archive, pipeline_runner, require
 from archive.db import Archive
 from archive.errors import printable
 from archive.models import Role
@@ -19,12 +19,6 @@ from archive.models import Role
 router = APIRouter(prefix="/api/pipeline", tags=["pipeline"],
                    responses={status: {"model": schemas.ErrorOut} for status in (401, 403)})
 staff = require(Role.ADMIN, Role.PRODUCER)
-
-
-def _runner(request: Request, archive: Archive) -> pipeline.Runner:
-    if getattr(request.app.state, "pipeline", None) is None:
-        request.app.state.pipeline = pipeline.Runner(archive, actor="api")
-    return request.app.state.pipeline
 
 
 def _state(runner: pipeline.Runner, archive: Archive) -> schemas.PipelineOut:
@@ -41,14 +35,14 @@ def _state(runner: pipeline.Runner, archive: Archive) -> schemas.PipelineOut:
 def pipeline_state(request: Request, caller: Caller = Depends(staff),
                    archive: Archive = Depends(get_archive)) -> schemas.PipelineOut:
     """Each stage, in order, with what it has pending; the background pass's state."""
-    return _state(_runner(request, archive), archive)
+    return _state(pipeline_runner(request, archive), archive)
 
 
 @router.post("/run", status_code=202, response_model=schemas.PipelineOut,
              responses={409: {"model": schemas.ErrorOut, "description": "A pass is already running."}})
 def pipeline_run(request: Request, caller: Caller = Depends(staff), archive: Archive = Depends(get_archive)):
     """Start one pass over every stage in the background (202); 409 while one runs."""
-    runner = _runner(request, archive)
+    runner = pipeline_runner(request, archive)
     runner.actor = caller.actor
     if not runner.start():
         return JSONResponse({"error": "pipeline_running", "detail": "un passage est déjà en cours"}, status_code=409)

@@ -43,10 +43,11 @@ def error_page(request: Request, exc: KumaError) -> Response:
 
 
 def mount(app: FastAPI) -> None:
-    from api.web import auth, home
+    from api.web import auth, home, review
 
     router = APIRouter(prefix=PREFIX, include_in_schema=False)
     router.include_router(auth.router)
     router.include_router(home.router)
+    router.include_router(review.router)
     app.include_router(router)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=HERE / "static"), name="studio-static")

@@ -66,6 +66,16 @@ def chromium():
     return webdriver.Chrome(service=Service(driver), options=options)
 
 
+def submit(browser, button) -> None:
+    """Click a form's button and wait for the page it leads to (selenium does not wait for it)."""
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    button.click()
+    WebDriverWait(browser, 15).until(expected_conditions.staleness_of(button))
+    WebDriverWait(browser, 15).until(lambda driver: driver.execute_script("return document.readyState") == "complete")
+
+
 def screenshot(browser, name: str) -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"

@@ -43,3 +43,15 @@ def sign_in(client, name: str, password: str = PASSWORD, suite: str = "/studio/"
     page = client.get("/studio/connexion")
     return client.post("/studio/connexion", data={"name": name, "password": password, "csrf": form_csrf(page.text),
                                                   "suite": suite}, follow_redirects=False)
+
+
+@pytest.fixture
+def to_review(archive, seed_testimony):
+    """A testimony with names, a place and a phone number spoken, anonymized, waiting for review."""
+    from anonymization import stage
+    from tests.anonymization.test_anonymize import CONSENT, TEXT
+
+    public_id = seed_testimony(consent=CONSENT, text=TEXT, approved=False, seconds=12.0,
+                               sensitive_terms=["Moussa Diarra", {"term": "Kayes", "kind": "place"}])
+    assert stage.anonymize(archive, public_id).status == "created"
+    return public_id
