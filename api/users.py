@@ -131,6 +131,13 @@ class SignedIn:
     def actor(self) -> str:
         return f"web:{self.name}"
 
+    @property
+    def testimony_access(self):
+        """(the policy's use, redacted text only) for this person's role, as for an API key's."""
+        from api.deps import TESTIMONY_ACCESS
+
+        return TESTIMONY_ACCESS[self.role]
+
 
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()

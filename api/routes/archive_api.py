@@ -11,17 +11,16 @@ from email.utils import format_datetime, parsedate_to_datetime
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, Response
-from sqlalchemy import insert, select, text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from api import schemas
+from api import access, schemas
 from api.deps import Caller, get_archive, get_caller, get_session, reads_testimonies
 from archive import audit, clips, search
-from archive.consent import Use, current_rendition, decide, preferred_transcript
+from archive.consent import Use, decide, preferred_transcript
 from archive.db import Archive
-from archive.errors import Forbidden, InputError, NotFound, ReviewRequired
-from archive.models import AuditEvent, Episode, MediaAsset, MediaKind, Role, Testimony
-from archive.testimonies import get as get_testimony
+from archive.errors import InputError
+from archive.models import Episode, Role, Testimony
 from archive.timecode import format_timecode
 
 ERRORS = {status: {"model": schemas.ErrorOut} for status in (400, 401, 403, 404)} | {
@@ -35,30 +34,6 @@ router = APIRouter(prefix="/api", responses=ERRORS)
 
 
 # --- helpers ------------------------------------------------------------------------------
-
-
-def _visible(session: Session, caller: Caller, public_id: str) -> tuple[Testimony, object]:
-    """The testimony and the policy's decision for the caller, or 404 when it may not be seen."""
-    use, _redacted = caller.testimony_access
-    testimony = get_testimony(session, public_id)
-    decision = decide(testimony, use)
-    if not decision.allowed:
-        raise NotFound(f"témoignage inconnu : {public_id}")
-    return testimony, decision
-
-
-def _speaker(testimony: Testimony, caller: Caller, decision) -> str:
-    if caller.role == Role.ADMIN and testimony.pseudonym:
-        return testimony.pseudonym
-    return decision.speaker_label(testimony.pseudonym)
-
-
-def _summary(testimony: Testimony, caller: Caller, decision) -> dict:
-    return dict(
-        id=testimony.public_id, speaker=_speaker(testimony, caller, decision), recorded_at=testimony.recorded_at,
-        language=testimony.language, expelled_from=testimony.expelled_from, route=testimony.route,
-        place=testimony.place, themes=[t.slug for t in testimony.themes], duration=testimony.duration,
-    )
 
 
 async def _filters(theme: str | None = Query(None, max_length=64, description="Theme slug, e.g. refoulement."),
@@ -92,7 +67,7 @@ def list_testimonies(filters: search.Filters = Depends(_filters),
     """Testimonies the caller may see, filtered, most recent recordings first."""
     use, _ = caller.testimony_access
     page = search.browse(session, use=use, filters=filters, limit=limit, offset=offset)
-    data = [_summary(t, caller, decide(t, use)) for t in page.items]
+    data = [access.summary(t, caller, decide(t, use)) for t in page.items]
     audit.record(session, caller.actor, "testimony.list", target="testimonies",
                  ids=[t.public_id for t in page.items])
     return {"data": data, "count": page.count}
@@ -102,9 +77,9 @@ def list_testimonies(filters: search.Filters = Depends(_filters),
 def testimony_detail(public_id: str, caller: Caller = Depends(reads_testimonies),
                      session: Session = Depends(get_session)) -> dict:
     """Metadata allowed by consent and role, with the transcript: redacted for advocates."""
-    testimony, decision = _visible(session, caller, public_id)
+    testimony, decision = access.visible(session, caller, public_id)
     _use, redacted = caller.testimony_access
-    detail = _summary(testimony, caller, decision)
+    detail = access.summary(testimony, caller, decision)
     transcript = preferred_transcript(session, testimony.id)
     if redacted:
         segments = [dict(idx=s["idx"], start=s["start"], end=s["end"], text=s["text"])
@@ -145,28 +120,13 @@ def search_segments(q: str = Query(..., min_length=1, max_length=search.MAX_QUER
     for hit in page.items:
         t = hit.testimony
         data.append(dict(
-            testimony=t.public_id, speaker=_speaker(t, caller, hit.decision), segment=hit.idx, start=hit.start,
+            testimony=t.public_id, speaker=access.speaker(t, caller, hit.decision), segment=hit.idx, start=hit.start,
             end=hit.end, start_tc=format_timecode(hit.start), end_tc=format_timecode(hit.end),
             snippet=hit.snippet, score=hit.score,
             clip=f"/api/testimonies/{t.public_id}/clip?start={hit.start:.3f}&end={hit.end:.3f}",
         ))
-    _audit_search(session, caller, q, page.items)
+    access.audit_search(session, caller, q, page.items)
     return {"data": data, "count": page.count, "count_capped": page.capped}
-
-
-def _audit_search(session: Session, caller: Caller, q: str, hits: list[search.Hit]) -> None:
-    """One ``testimony.search`` event per testimony returned (as ``audit.record`` writes them),
-    all in one executemany: a page is up to 100 testimonies and one INSERT each showed in latency."""
-    segments: dict[int, list[int]] = {}
-    testimonies: dict[int, Testimony] = {}
-    for hit in hits:
-        segments.setdefault(hit.testimony.id, []).append(hit.idx)
-        testimonies[hit.testimony.id] = hit.testimony
-    if segments:
-        session.execute(insert(AuditEvent), [
-            dict(actor=caller.actor, action="testimony.search", testimony_id=testimony_id,
-                 target=testimonies[testimony_id].public_id, detail={"query": q, "segments": idxs})
-            for testimony_id, idxs in segments.items()])
 
 
 @router.get("/themes", response_model=schemas.Page[schemas.ThemeOut], tags=["testimonies"])
@@ -192,8 +152,8 @@ def clip(request: Request, public_id: str,
     """MP3 audio between two timecodes: the anonymized rendition, or the original for admins."""
     if end <= start:
         raise InputError("la fin de l'extrait doit être après son début")
-    testimony, decision = _visible(session, caller, public_id)
-    asset = _clip_source(testimony, caller, decision, original)
+    testimony, decision = access.visible(session, caller, public_id)
+    asset = access.clip_source(testimony, caller, decision, original)
     cut = clips.cut(archive.settings, testimony.public_id, asset, archive.store.path(asset.sha256), start, end)
     audit.record(session, caller.actor, "testimony.clip", testimony=testimony, start=round(cut.start, 3),
                  end=round(cut.end, 3), original=original, range=request.headers.get("range"))
@@ -204,21 +164,6 @@ def clip(request: Request, public_id: str,
         return Response(status_code=304, headers=headers)
     return FileResponse(cut.path, media_type="audio/mpeg", headers=headers, content_disposition_type="inline",
                         filename=f"{testimony.public_id}_{cut.start:.1f}-{cut.end:.1f}.mp3")
-
-
-def _clip_source(testimony: Testimony, caller: Caller, decision, original: bool) -> MediaAsset:
-    if original:
-        if caller.role != Role.ADMIN:
-            raise Forbidden("seuls les administrateurs peuvent écouter la voix originale")
-        asset = testimony.asset(MediaKind.WORKING) or testimony.asset(MediaKind.ORIGINAL)
-    else:
-        rendition = decision.rendition if decision.rendition is not None else current_rendition(testimony)
-        if rendition is None:
-            raise ReviewRequired("aucune version anonymisée de ce témoignage n'existe encore")
-        asset = rendition.audio
-    if asset is None:
-        raise NotFound("aucun fichier audio pour ce témoignage")
-    return asset
 
 
 def _not_modified(request: Request, etag: str, last_modified: datetime) -> bool:

@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup, escape
 
 from archive.errors import KumaError, TooManyAttempts, Unauthorized
 
@@ -21,6 +22,17 @@ HERE = Path(__file__).parent
 PREFIX = "/studio"
 templates = Jinja2Templates(env=Environment(loader=FileSystemLoader(HERE / "templates"),
                                             autoescape=select_autoescape(default=True, default_for_string=True)))
+
+
+def highlight(snippet: str) -> Markup:
+    """A search snippet escaped whole, then only its ``<mark>`` highlights made HTML again."""
+    from archive.search import MARK_END, MARK_START
+
+    escaped = str(escape(snippet))
+    return Markup(escaped.replace(str(escape(MARK_START)), MARK_START).replace(str(escape(MARK_END)), MARK_END))
+
+
+templates.env.filters["highlight"] = highlight
 
 
 def render(request: Request, name: str, context: dict | None = None, status_code: int = 200,
@@ -43,11 +55,12 @@ def error_page(request: Request, exc: KumaError) -> Response:
 
 
 def mount(app: FastAPI) -> None:
-    from api.web import auth, home, review
+    from api.web import auth, home, review, search
 
     router = APIRouter(prefix=PREFIX, include_in_schema=False)
     router.include_router(auth.router)
     router.include_router(home.router)
     router.include_router(review.router)
+    router.include_router(search.router)
     app.include_router(router)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=HERE / "static"), name="studio-static")

@@ -95,3 +95,30 @@ def test_review_in_a_browser_play_seek_to_a_bleep_and_approve(server, browser, a
         boxes[0].click()
     submit(browser, browser.find_element(By.XPATH, "//button[text()='Approuver la version anonymisée']"))
     assert "approuvée" in browser.find_element(By.CSS_SELECTOR, "[role=status]").text
+
+
+def test_an_advocate_searches_a_theme_plays_a_clip_and_cannot_open_the_rest(server, browser, account, indexed):
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    from tests.conftest import FULL_CONSENT
+
+    shown = indexed(text="nous avons été refoulés à la frontière algérienne", themes=["expulsion"])
+    hidden = indexed(consent={**FULL_CONSENT, "advocacy": False}, text="refoulés eux aussi", themes=["expulsion"])
+    account("maitre", "advocate")
+    browser.get(f"{server.url}/studio/connexion?suite=/studio/recherche")
+    fill_sign_in(browser, "maitre", PASSWORD)
+    browser.find_element(By.ID, "q").send_keys("refoulés")
+    Select(browser.find_element(By.ID, "theme")).select_by_value("expulsion")
+    submit(browser, browser.find_element(By.CSS_SELECTOR, "form.recherche button"))
+    results = browser.find_elements(By.CSS_SELECTOR, "ol.resultats li")
+    assert len(results) == 1 and shown in results[0].text and hidden not in browser.page_source
+    assert results[0].find_element(By.TAG_NAME, "mark").text == "refoulés"
+    screenshot(browser, "recherche")
+    clip = results[0].find_element(By.TAG_NAME, "audio")
+    browser.execute_script("arguments[0].play()", clip)
+    WebDriverWait(browser, 15).until(lambda d: d.execute_script("return arguments[0].readyState", clip) >= 1)
+    assert browser.execute_script("return arguments[0].duration", clip) > 0  # the MP3 clip, decoded
+    shared = browser.current_url
+    assert "q=refoul" in shared and "theme=expulsion" in shared  # a link to share
+    browser.get(f"{server.url}/studio/extrait/{hidden}?debut=0&fin=2")
+    assert "inconnu" in browser.find_element(By.TAG_NAME, "body").text  # 404: as if it did not exist
