@@ -55,12 +55,13 @@ def error_page(request: Request, exc: KumaError) -> Response:
 
 
 def mount(app: FastAPI) -> None:
-    from api.web import auth, home, review, search
+    from api.web import auth, home, review, search, testimony
 
     router = APIRouter(prefix=PREFIX, include_in_schema=False)
     router.include_router(auth.router)
     router.include_router(home.router)
     router.include_router(review.router)
     router.include_router(search.router)
+    router.include_router(testimony.router)
     app.include_router(router)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=HERE / "static"), name="studio-static")

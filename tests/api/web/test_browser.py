@@ -95,6 +95,9 @@ def test_review_in_a_browser_play_seek_to_a_bleep_and_approve(server, browser, a
         boxes[0].click()
     submit(browser, browser.find_element(By.XPATH, "//button[text()='Approuver la version anonymisée']"))
     assert "approuvée" in browser.find_element(By.CSS_SELECTOR, "[role=status]").text
+    browser.get(f"{server.url}/studio/temoignages/{to_review}")
+    assert browser.find_elements(By.CSS_SELECTOR, "mark")  # the redactions, highlighted
+    screenshot(browser, "temoignage")
 
 
 def test_an_advocate_searches_a_theme_plays_a_clip_and_cannot_open_the_rest(server, browser, account, indexed):
