@@ -9,10 +9,14 @@ retried forever nor lost; putting it back in the inbox retries it.
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from pathlib import Path
+from typing import BinaryIO
 
 from archive.db import ensure_private_dir
+from archive.errors import InputError, file_label
+from archive.yamlfile import dump_yaml
 from ingest.pipeline import AUDIO_SUFFIXES, IngestResult
 from ingest.sidecar import find_sidecar
 
@@ -29,6 +33,29 @@ def waiting(inbox: Path, *, settle_s: float = SETTLE_S) -> list[Path]:
     return sorted(p for p in inbox.rglob("*")
                   if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES and refused not in p.parents
                   and not p.name.startswith(".") and now - p.stat().st_mtime >= settle_s)
+
+
+def drop(inbox: Path, name: str, source: BinaryIO, metadata: dict) -> Path:
+    """Put a recording and its sidecar into the inbox (the web studio's upload), ready to be taken
+    at once: the sidecar first, then the audio written under a hidden name and renamed, so the
+    pipeline never sees half a file; its time set back past ``SETTLE_S``."""
+    inbox = ensure_private_dir(inbox)
+    stem, suffix = Path(Path(name).name).stem or "enregistrement", Path(name).suffix.lower()
+    if suffix not in AUDIO_SUFFIXES:
+        raise InputError(f"{file_label(name)} : format audio non reconnu (attendu : {', '.join(AUDIO_SUFFIXES)})")
+    stem = "".join(c if c.isalnum() or c in "-_" else "_" for c in stem)[:80].lstrip(".") or "enregistrement"
+    target, n = inbox / f"{stem}{suffix}", 1
+    while target.exists() or target.with_suffix(".yaml").exists():
+        n += 1
+        target = inbox / f"{stem}-{n}{suffix}"
+    target.with_suffix(".yaml").write_text(dump_yaml(metadata), encoding="utf-8")
+    hidden = inbox / f".{target.name}.part"
+    with open(hidden, "wb") as out:
+        shutil.copyfileobj(source, out, 1 << 20)
+    os.replace(hidden, target)
+    past = time.time() - SETTLE_S - 1
+    os.utime(target, (past, past))
+    return target
 
 
 def settle(inbox: Path, result: IngestResult) -> Path | None:

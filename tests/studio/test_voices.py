@@ -112,8 +112,8 @@ def test_the_noisy_link_is_at_least_5_db_cleaner_on_air(built_voices, voices_pro
     entry = cue["Aéroport"]
     clean, noisy = voices_programme["clean"], voices_programme["noisy"]
     start = int(entry["start"] * RATE)
-    on_air = aligned(programme[start:start + clean.size + 4800].mean(axis=1), clean)
     reference = SpeechFilters(RATE).filter(clean)  # the cleanup's filters change the source on purpose
+    on_air = aligned(programme[start:start + clean.size + 4800].mean(axis=1), reference)  # (their phase too)
     inner = slice(int(EDGE_S * RATE), clean.size - int(EDGE_S * RATE))
     # segmental (1 s windows): the leveler's slow gain changes are not noise, a global SI-SNR would count them
     before = segmental_si_snr(noisy[inner], clean[inner], RATE)

@@ -125,3 +125,40 @@ def test_an_advocate_searches_a_theme_plays_a_clip_and_cannot_open_the_rest(serv
     assert "q=refoul" in shared and "theme=expulsion" in shared  # a link to share
     browser.get(f"{server.url}/studio/extrait/{hidden}?debut=0&fin=2")
     assert "inconnu" in browser.find_element(By.TAG_NAME, "body").text  # 404: as if it did not exist
+
+
+def test_intake_in_a_browser_upload_with_the_consent_form_and_see_it_processed(archive, tiny_model, browser, account,
+                                                                               make_audio):
+    """The whole pass behind the upload, with a tiny random-weight Whisper (what it hears is noise; the
+    path is real): ingest, cleanup, transcription, anonymization, then it waits for review."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from tests.transcripts.conftest import RANDOM_MODEL_LIMITS
+
+    archive.settings = archive.settings.model_copy(update={
+        "whisper_model": str(tiny_model), "whisper_device": "cpu", "whisper_cpu_threads": 1, **RANDOM_MODEL_LIMITS})
+    recording = make_audio("aeroport.wav", seconds=4, seed=3)
+    live = LiveServer(archive).start()
+    try:
+        account("awa", "producer")
+        browser.get(f"{live.url}/studio/connexion?suite=/studio/depot")
+        fill_sign_in(browser, "awa", PASSWORD)
+        browser.find_element(By.ID, "files").send_keys(str(recording))
+        for scope in ("archive", "advocacy"):
+            browser.find_element(By.CSS_SELECTOR, f"input[name={scope}]").click()
+        browser.find_element(By.ID, "pseudonym").send_keys("Bakary")
+        browser.find_element(By.ID, "terms").send_keys("lieu: Kayes")
+        browser.find_element(By.CSS_SELECTOR, "input[name=themes][value=expulsion]").click()
+        screenshot(browser, "depot")
+        submit(browser, browser.find_element(By.CSS_SELECTOR, "form.depot button[type=submit]"))
+        assert browser.current_url.endswith("/studio/depot/suivi")
+        WebDriverWait(browser, 240, poll_frequency=1).until(
+            lambda d: "Terminé" in d.find_element(By.CSS_SELECTOR, "[role=status]").text)  # the page reloads itself
+        rows = [row.text for row in browser.find_elements(By.CSS_SELECTOR, "tbody tr")]
+        assert any(row.startswith("ingest T-000001 done") for row in rows), rows
+        assert any(row.startswith("anonymize T-000001 done") for row in rows), rows
+        screenshot(browser, "suivi")
+        browser.get(f"{live.url}/studio/relecture")
+        assert "T-000001" in browser.find_element(By.TAG_NAME, "main").text  # waiting for its review
+    finally:
+        live.stop()

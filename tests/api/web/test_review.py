@@ -104,3 +104,8 @@ def test_a_withdrawn_testimony_is_not_found_nor_its_audio(producer, archive, to_
     assert producer.get(f"/studio/relecture/{to_review}").status_code == 404
     assert producer.get(f"/studio/relecture/{to_review}/audio").status_code == 404
 
+
+
+def test_the_queue_and_the_home_page_link_to_each_review(producer, to_review):
+    for page in ("/studio/relecture", "/studio/"):
+        assert f'href="/studio/relecture/{to_review}"' in producer.get(page).text, page
