@@ -8,7 +8,7 @@ stage          works on                 does
 ingest         a file in the inbox      original kept byte for byte, clean working copy,
                                         intake metadata and consent (``ingest/``)
 clean          a testimony              cleaned copy: noise, rumble and hum removed
-                                        (``sound/``); transcription and disguise read it
+                                        (``sound/``); the voice disguise reads it
 transcribe     a testimony              Whisper transcript, checked (``transcripts/``)
 anonymize      a testimony              disguised voice, bleeps, redacted text, the
                                         intelligibility gate (``anonymization/``)

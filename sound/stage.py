@@ -3,8 +3,9 @@
 The working copy (16 kHz mono FLAC) is measured, then streamed through ``sound.clean_stream``
 (DeepFilterNet 3, rumble high-pass, mains-hum notches) into a FLAC of the same rate, length and
 level, stored as ``MediaKind.CLEANED``. The original and the working copy stay as they are.
-Transcription and the voice disguise then read the cleaned copy (``Testimony.speech_asset``):
-on noisy speech it transcribes better (docs/sound.md) and the disguise does not carry the noise.
+The voice disguise then reads the cleaned copy (``Testimony.speech_asset``), so what airs does not
+carry the noise. Transcription keeps reading the working copy: Whisper transcribed the cleaned
+copy worse at 10 dB SNR, better only at 5 dB (docs/sound.md).
 
 Idempotent: the stage status keeps a fingerprint of the working copy and the cleaning settings;
 an up-to-date cleaned copy is not made again. Resumable: the FLAC is written under a temporary

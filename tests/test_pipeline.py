@@ -60,7 +60,7 @@ def test_from_the_inbox_to_the_review_in_one_pass_and_nothing_twice(tiny_archive
     assert [(r.testimony, r.state, r.changed) for r in by_stage[StageName.CLEAN]] == [
         ("T-000001", StageState.DONE, True), ("T-000002", StageState.DONE, True)]
     assert [r.testimony for r in by_stage[StageName.TRANSCRIBE]] == ["T-000001", "T-000002"]
-    with archive.session() as session:  # transcribed once, from the cleaned copy
+    with archive.session() as session:  # disguised from the cleaned copy, transcribed once (from the working copy)
         for public_id in ("T-000001", "T-000002"):
             testimony = get(session, public_id)
             assert testimony.speech_asset().kind == MediaKind.CLEANED

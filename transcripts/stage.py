@@ -23,7 +23,7 @@ from archive.audio import decode
 from archive.consent import Use, decide
 from archive.db import Archive
 from archive.errors import ConfigError, KumaError, StageError
-from archive.models import StageState, Testimony, Transcript, TranscriptSource
+from archive.models import MediaKind, StageState, Testimony, Transcript, TranscriptSource
 from archive.testimonies import get, set_stage
 from transcripts.engine import SAMPLE_RATE, AsrSegment, Engine, LanguagePlan, TranscribeOptions, model_identity, resolve_language
 from transcripts.quality import RecognitionLimits, check_recognition
@@ -77,7 +77,7 @@ class Transcriber:
         return self._identities[reference]
 
     def fingerprint(self, testimony: Testimony, plan: LanguagePlan) -> str:
-        working = testimony.speech_asset()
+        working = testimony.asset(MediaKind.WORKING)  # not the cleaned copy: Whisper hears better without (docs/sound.md)
         name, version = self.identity(plan.model)
         payload = {"audio": working.sha256 if working else None, "model": name, "model_version": version,
                    "language": plan.language, "options": self.options.as_dict()}
@@ -136,7 +136,7 @@ class Transcriber:
                 return early
             plan = resolve_language(self.settings, testimony.language)
             fingerprint = self.fingerprint(testimony, plan)
-            working = testimony.speech_asset()
+            working = testimony.asset(MediaKind.WORKING)
             duration = testimony.duration
             public_id = testimony.public_id
         try:

@@ -125,8 +125,8 @@ class Testimony(Base):
         return max(found, key=lambda a: a.id) if found else None
 
     def speech_asset(self) -> MediaAsset | None:
-        """The audio transcription and the voice disguise read: the cleaned copy when the clean
-        stage made one, else the working copy."""
+        """The audio the voice disguise reads: the cleaned copy when the clean stage made one, else
+        the working copy. (Transcription reads the working copy: docs/sound.md.)"""
         return self.asset(MediaKind.CLEANED) or self.asset(MediaKind.WORKING)
 
     def stage(self, name: str) -> StageStatus | None:
