@@ -60,3 +60,10 @@ def access_map(session: Session) -> dict[str, str]:
 
 def is_token_shaped(token: str) -> bool:
     return bool(TOKEN_PATTERN.match(token))
+
+
+def feed_url(settings, token: str) -> str:
+    """A station's private feed address (shown once, when its token is made)."""
+    from feeds.build import RADIO, TOKEN_PLACEHOLDER, Urls
+
+    return Urls(settings).feed(RADIO).replace(TOKEN_PLACEHOLDER, token)

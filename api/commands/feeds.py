@@ -10,7 +10,7 @@ from api.context import console, emit_json
 from api.progress import progress_bar
 from archive.db import Archive
 from feeds import radios as radio_registry
-from feeds.build import LOWBAND, PUBLIC, RADIO, Urls
+from feeds.build import LOWBAND, PUBLIC, Urls
 from feeds.publish import PublishResult, publish as publish_feeds
 
 radios_app = typer.Typer(help="Radios partenaires : jetons d'accès au flux privé.", no_args_is_help=True)
@@ -90,7 +90,7 @@ def radios_revoke(slug: str = typer.Argument(..., help="Identifiant de la radio.
 
 
 def radio_feed_url(archive: Archive, token: str) -> str:
-    return Urls(archive.settings).feed(RADIO).replace("__KUMA_RADIO_TOKEN__", token)
+    return radio_registry.feed_url(archive.settings, token)
 
 
 def _result_json(result: PublishResult, archive: Archive) -> dict:

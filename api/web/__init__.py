@@ -55,7 +55,7 @@ def error_page(request: Request, exc: KumaError) -> Response:
 
 
 def mount(app: FastAPI) -> None:
-    from api.web import auth, home, intake, review, search, testimony
+    from api.web import auth, home, intake, programme, review, search, stations, testimony
 
     router = APIRouter(prefix=PREFIX, include_in_schema=False)
     router.include_router(auth.router)
@@ -64,5 +64,7 @@ def mount(app: FastAPI) -> None:
     router.include_router(search.router)
     router.include_router(testimony.router)
     router.include_router(intake.router)
+    router.include_router(stations.router)
+    router.include_router(programme.router)
     app.include_router(router)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=HERE / "static"), name="studio-static")

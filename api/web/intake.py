@@ -6,7 +6,7 @@ validated by the same model as a sidecar file; each problem is shown beside its 
 kept. Valid, each recording is dropped into the inbox with its sidecar (``ingest.inbox.drop``) and a
 pipeline pass starts in the background (``pipeline.Runner``): the same ingest code as
 ``kuma ingest``, then cleanup, transcription, anonymization. The follow-up page shows the pass as it
-goes (it reloads itself every few seconds while the pass runs; no script).
+goes (``/studio/suivi``: it reloads itself every few seconds while the pass runs; no script).
 """
 from __future__ import annotations
 
@@ -118,13 +118,4 @@ async def intake(request: Request, user: SignedIn = Depends(staff), archive: Arc
     audit.record(session, user.actor, "intake.upload", files=dropped)
     session.commit()
     pipeline_runner(request, archive).start()
-    return RedirectResponse(f"{PREFIX}/depot/suivi", status_code=303)
-
-
-@router.get("/suivi")
-def follow(request: Request, user: SignedIn = Depends(staff), archive: Archive = Depends(get_archive)) -> Response:
-    runner = pipeline_runner(request, archive)
-    results = [{"stage": r.stage.value, "ref": r.testimony or r.ref.rsplit("/", 1)[-1], "state": r.state.value,
-                "reason": r.reason or ""} for r in runner.last]
-    return render(request, "intake_follow.html", {"user": user, "running": runner.running, "stage": runner.stage,
-                                                  "ref": runner.ref, "results": results, "error": runner.error})
+    return RedirectResponse(f"{PREFIX}/suivi", status_code=303)

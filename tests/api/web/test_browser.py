@@ -151,7 +151,7 @@ def test_intake_in_a_browser_upload_with_the_consent_form_and_see_it_processed(a
         browser.find_element(By.CSS_SELECTOR, "input[name=themes][value=expulsion]").click()
         screenshot(browser, "depot")
         submit(browser, browser.find_element(By.CSS_SELECTOR, "form.depot button[type=submit]"))
-        assert browser.current_url.endswith("/studio/depot/suivi")
+        assert browser.current_url.endswith("/studio/suivi")
         WebDriverWait(browser, 240, poll_frequency=1).until(
             lambda d: "Terminé" in d.find_element(By.CSS_SELECTOR, "[role=status]").text)  # the page reloads itself
         rows = [row.text for row in browser.find_elements(By.CSS_SELECTOR, "tbody tr")]

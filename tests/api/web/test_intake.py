@@ -32,10 +32,10 @@ def test_an_upload_with_its_consent_form_is_ingested_in_the_background(producer,
         done = producer.post("/studio/depot", data={**FORM, "csrf": form_csrf(page.text)},
                              files=[("files", ("un.wav", a, "audio/wav")), ("files", ("deux.ogg", b, "audio/ogg"))],
                              follow_redirects=False)
-    assert done.status_code == 303 and done.headers["location"] == "/studio/depot/suivi"
+    assert done.status_code == 303 and done.headers["location"] == "/studio/suivi"
     runner = producer.app.state.pipeline
     runner.join(300)
-    follow = unescape(producer.get("/studio/depot/suivi").text)
+    follow = unescape(producer.get("/studio/suivi").text)
     assert "Terminé" in follow and "ingest" in follow
     with archive.session() as session:
         testimonies = session.scalars(select(models.Testimony).order_by(models.Testimony.id)).all()
