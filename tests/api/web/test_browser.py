@@ -127,6 +127,30 @@ def test_an_advocate_searches_a_theme_plays_a_clip_and_cannot_open_the_rest(serv
     assert "inconnu" in browser.find_element(By.TAG_NAME, "body").text  # 404: as if it did not exist
 
 
+def test_a_text_with_a_script_is_shown_as_text_in_a_browser(server, browser, account, indexed):
+    indexed(text="il a écrit <script>document.title='piraté'</script> sur le mur du camp")
+    account("maitre", "advocate")
+    browser.get(f"{server.url}/studio/connexion?suite=/studio/recherche?q=mur")
+    fill_sign_in(browser, "maitre", PASSWORD)
+    snippet = browser.find_element(By.CSS_SELECTOR, ".extrait").text
+    assert "<script>document.title='piraté'</script>" in snippet  # shown, not run
+    assert browser.title != "piraté"
+
+
+def test_the_producer_pages_in_a_browser(server, browser, account, seed_testimony):
+    seed_testimony()
+    account("awa", "producer")
+    browser.get(f"{server.url}/studio/connexion?suite=/studio/emissions")
+    fill_sign_in(browser, "awa", PASSWORD)
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Émissions"
+    screenshot(browser, "emissions")
+    browser.get(f"{server.url}/studio/radios")
+    browser.find_element(By.ID, "name").send_keys("Radio Kayira Ségou")
+    submit(browser, browser.find_element(By.XPATH, "//button[starts-with(text(), 'Ajouter')]"))
+    assert "/radio/" in browser.find_element(By.CSS_SELECTOR, "code.jeton").text
+    screenshot(browser, "radios")
+
+
 def test_intake_in_a_browser_upload_with_the_consent_form_and_see_it_processed(archive, tiny_model, browser, account,
                                                                                make_audio):
     """The whole pass behind the upload, with a tiny random-weight Whisper (what it hears is noise; the
