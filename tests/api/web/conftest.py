@@ -55,3 +55,11 @@ def to_review(archive, seed_testimony):
                                sensitive_terms=["Moussa Diarra", {"term": "Kayes", "kind": "place"}])
     assert stage.anonymize(archive, public_id).status == "created"
     return public_id
+
+
+@pytest.fixture
+def producer(client, account):
+    """The client, signed in as a producer (awa)."""
+    account("awa", "producer")
+    sign_in(client, "awa")
+    return client

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from html import unescape
 
-import pytest
 from sqlalchemy import select
 
 from archive.models import AuditEvent, StageName, StageState
@@ -15,13 +14,6 @@ FORM = {"archive": "oui", "advocacy": "oui", "broadcast": "oui", "identity": "ps
         "voice_mode": "strong", "collected_by": "Awa", "method": "oral enregistré", "pseudonym": "Bakary",
         "recorded_at": "2026-11-30", "language": "fr", "place": "aéroport de Bamako", "expelled_from": "DZ",
         "route": "Gao - Tamanrasset", "themes": ["expulsion"], "terms": "Seydou Traoré\nlieu: Kayes\nnuméro: 76 12 34 56"}
-
-
-@pytest.fixture
-def producer(client, account):
-    account("awa", "producer")
-    sign_in(client, "awa")
-    return client
 
 
 def test_an_upload_with_its_consent_form_is_ingested_in_the_background(producer, archive, make_audio):

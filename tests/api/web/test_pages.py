@@ -5,8 +5,6 @@ from html.parser import HTMLParser
 
 import pytest
 
-from tests.api.web.conftest import sign_in
-
 PAGES = ["/studio/", "/studio/depot", "/studio/relecture", "/studio/relecture/{id}", "/studio/temoignages/{id}",
          "/studio/recherche?q=Kayes", "/studio/emissions", "/studio/radios", "/studio/suivi"]
 
@@ -35,13 +33,6 @@ class Form(HTMLParser):
     def handle_endtag(self, tag):
         if tag == "label":
             self.open_labels -= 1
-
-
-@pytest.fixture
-def producer(client, account):
-    account("awa", "producer")
-    sign_in(client, "awa")
-    return client
 
 
 @pytest.mark.parametrize("path", PAGES)

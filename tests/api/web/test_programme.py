@@ -7,14 +7,7 @@ from html import unescape
 from tests.api.web.conftest import form_csrf, sign_in
 
 
-def _producer(client, account):
-    account("awa", "producer")
-    sign_in(client, "awa")
-    return client
-
-
-def test_a_bad_rundown_is_refused_line_by_line_and_not_saved(client, account, archive):
-    producer = _producer(client, account)
+def test_a_bad_rundown_is_refused_line_by_line_and_not_saved(producer, archive):
     page = producer.get("/studio/emissions")
     bad = "number: zéro\ntitle: Partir\ndate: hier\nitems: []\n"
     refused = producer.post("/studio/emissions/conducteurs", data={"csrf": form_csrf(page.text), "name": "ep-1",
@@ -25,9 +18,8 @@ def test_a_bad_rundown_is_refused_line_by_line_and_not_saved(client, account, ar
     assert not (archive.settings.programme_path / "ep-1.yaml").exists()
 
 
-def test_write_build_listen_and_publish(client, account, archive, seed_testimony):
+def test_write_build_listen_and_publish(producer, archive, seed_testimony):
     testimony = seed_testimony(seconds=4.0)
-    producer = _producer(client, account)
     page = producer.get("/studio/emissions")
     rundown = (f"number: 3\ntitle: Le retour\ndate: 2026-12-10\npublic: true\n"
                f"items:\n  - {{type: excerpt, testimony: {testimony}}}\n")

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from html import unescape
 
-import pytest
 from sqlalchemy import select
 
 from anonymization import stage
@@ -11,13 +10,6 @@ from archive.consent import current_rendition
 from archive.models import AuditEvent, ReviewStatus
 from archive.testimonies import get, withdraw
 from tests.api.web.conftest import form_csrf, sign_in
-
-
-@pytest.fixture
-def producer(client, account):
-    account("awa", "producer")
-    sign_in(client, "awa")
-    return client
 
 
 def test_the_page_lists_every_bleep_with_a_play_button_and_logs_the_view(producer, archive, to_review):

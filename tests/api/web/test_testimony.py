@@ -3,20 +3,12 @@ from __future__ import annotations
 
 from html import unescape
 
-import pytest
 from sqlalchemy import select
 
 from archive.consent import preferred_transcript
 from archive.models import AuditEvent, TranscriptSource
 from archive.testimonies import get
 from tests.api.web.conftest import form_csrf, sign_in
-
-
-@pytest.fixture
-def producer(client, account):
-    account("awa", "producer")
-    sign_in(client, "awa")
-    return client
 
 
 def test_the_page_shows_stages_consent_history_and_the_redacted_text(producer, archive, to_review):
