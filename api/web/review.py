@@ -22,7 +22,7 @@ from api.web.auth import check_csrf, staff
 from archive import audit
 from archive.consent import Use, current_rendition, decide
 from archive.db import Archive
-from archive.errors import InputError, NotFound
+from archive.errors import InputError, NotFound, ReviewRequired
 from archive.models import TermKind, Testimony
 from archive.testimonies import get
 
@@ -79,6 +79,11 @@ def approve(public_id: str, csrf: str = Form(""), accept_unintelligible: bool = 
             session: Session = Depends(get_session)) -> Response:
     check_csrf(user, csrf)
     testimony = _testimony(session, public_id)
+    rendition = current_rendition(testimony)
+    gate = stage.intelligibility_of(rendition, archive.settings.voice_max_wer)["problem"] if rendition else None
+    if gate and not accept_unintelligible and rendition.status != "approved":
+        raise ReviewRequired(f"{testimony.public_id} : {gate}. Écoutez la version entière, puis cochez « J'ai écouté "
+                             "la version entière » pour l'approuver quand même.")
     stage.approve(archive, session, testimony, user.actor, accept_unintelligible=accept_unintelligible)
     return RedirectResponse(f"{PREFIX}/relecture/{testimony.public_id}?fait=approuve", status_code=303)
 

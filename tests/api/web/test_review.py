@@ -55,7 +55,8 @@ def test_an_unintelligible_voice_needs_the_box_ticked(producer, archive, to_revi
                                      "language": "fr"}
     page = producer.get(f"/studio/relecture/{to_review}")
     refused = producer.post(f"/studio/relecture/{to_review}/approuver", data={"csrf": form_csrf(page.text)})
-    assert refused.status_code == 403 and "accept" in unescape(refused.text).lower()
+    assert refused.status_code == 403 and "cochez « J'ai écouté la version entière »" in unescape(refused.text)
+    assert "--accept" not in refused.text  # the page speaks of the page, not of the command line
     with archive.session() as session:
         assert current_rendition(get(session, to_review)).status != ReviewStatus.APPROVED
 
