@@ -42,7 +42,10 @@ def test_the_search_is_a_link_to_share(advocate, indexed):
 def test_text_with_markup_is_shown_escaped(advocate, indexed):
     indexed(text="il a écrit <script>alert(1)</script> sur le mur du camp")
     page = advocate.get("/studio/recherche", params={"q": "mur"})
-    assert "<script>alert(1)</script>" not in page.text and "&lt;script&gt;" in page.text
+    assert "<script" not in page.text and "alert(1)" in page.text  # no live script: the text shows
+    # as text: escaped (SQLite's FTS5 snippet keeps the brackets) or without the tag (PostgreSQL's
+    # ts_headline drops what looks like markup)
+    assert "&lt;script&gt;alert(1)" in page.text or "écrit  alert(1)" in unescape(page.text)
     assert "<mark>mur</mark>" in page.text
 
 
