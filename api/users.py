@@ -20,6 +20,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from api.deps import TESTIMONY_ACCESS
 from archive import audit
 from archive.errors import InputError, NotFound, TooManyAttempts, Unauthorized
 from archive.models import PEOPLE_ROLES, Role, User, WebSession, utcnow
@@ -134,8 +135,6 @@ class SignedIn:
     @property
     def testimony_access(self):
         """(the policy's use, redacted text only) for this person's role, as for an API key's."""
-        from api.deps import TESTIMONY_ACCESS
-
         return TESTIMONY_ACCESS[self.role]
 
 

@@ -142,18 +142,21 @@ def iter_decode(path: Path, *, rate: int | None = None, channels: int | None = 1
         raise AudioError(f"{_label(path, None)} : décodage impossible ({_short(exc)})") from exc
 
 
-def iter_range(path: Path, start: float, duration: float, *, rate: int, channels: int | None = 1) -> Iterator[np.ndarray]:
-    """Like ``iter_decode``, only the samples from ``start`` for ``duration`` seconds (at ``rate``)."""
-    first, last = int(round(start * rate)), int(round((start + duration) * rate))
+def iter_range(path: Path, start: float, duration: float | None, *, rate: int,
+               channels: int | None = 1) -> Iterator[np.ndarray]:
+    """Like ``iter_decode``, only the samples from ``start`` for ``duration`` seconds (at ``rate``;
+    None: to the end)."""
+    first = int(round(start * rate))
+    last = None if duration is None else int(round((start + duration) * rate))
     position = 0
     chunks = iter_decode(path, rate=rate, channels=channels)
     try:
         for chunk in chunks:
-            part = chunk[max(0, first - position):max(0, last - position)]
+            part = chunk[max(0, first - position):None if last is None else max(0, last - position)]
             position += len(chunk)
             if len(part):
                 yield part
-            if position >= last:
+            if last is not None and position >= last:
                 break
     finally:
         chunks.close()

@@ -71,11 +71,9 @@ class Rider:
     """Applies a per-hop gain curve (dB) to a mono stream at ``rate``, interpolated between hop centres."""
 
     def __init__(self, gains_db: np.ndarray, rate: int):
-        self.rate = rate
+        gains_db = np.asarray(gains_db, dtype=np.float64) if len(gains_db) else np.zeros(1)  # no curve: unity
         self.centres = (np.arange(gains_db.size) + 0.5) * PROFILE_HOP_S * rate
-        self.gains = 10 ** (np.asarray(gains_db, dtype=np.float64) / 20) if gains_db.size else np.ones(1)
-        if not gains_db.size:
-            self.centres = np.zeros(1)
+        self.gains = 10 ** (gains_db / 20)
         self.position = 0
 
     def process(self, chunk: np.ndarray) -> np.ndarray:

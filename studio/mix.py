@@ -23,7 +23,7 @@ with warnings.catch_warnings():  # pydub looks for an ffmpeg binary at import; w
     warnings.simplefilter("ignore", RuntimeWarning)
     from pydub import AudioSegment
 
-from archive.audio import iter_decode
+from archive.audio import iter_range
 
 # pydub works on integers: 32-bit samples scaled so that 1.0 == 2**24 leave 42 dB of headroom
 # for overlaid clips before anything saturates (mastering sets the final level).
@@ -166,24 +166,18 @@ class SourceReader:
     """Sequential reads of one decoded source, from an offset; zeros after the end of the file."""
 
     def __init__(self, path: Path, offset_ms: int, rate: int, channels: int):
-        self.chunks = iter_decode(path, rate=rate, channels=channels)
+        self.chunks = iter_range(path, offset_ms / 1000, None, rate=rate, channels=channels)
         self.channels = channels
         self.buffer = np.zeros((0, channels), dtype=np.float32)
-        self.skip = offset_ms * rate // 1000
         self.done = False
 
     def read(self, count: int) -> np.ndarray:
-        while len(self.buffer) < self.skip + count and not self.done:
+        while len(self.buffer) < count and not self.done:
             chunk = next(self.chunks, None)
             if chunk is None:
                 self.done = True
                 break
             self.buffer = np.concatenate([self.buffer, chunk.reshape(len(chunk), self.channels)])
-            if self.skip and len(self.buffer) >= self.skip:
-                self.buffer, self.skip = self.buffer[self.skip:], 0
-        if self.skip:
-            dropped = min(self.skip, len(self.buffer))
-            self.buffer, self.skip = self.buffer[dropped:], self.skip - dropped
         out, self.buffer = self.buffer[:count], self.buffer[count:]
         if len(out) < count:
             out = np.concatenate([out, np.zeros((count - len(out), self.channels), dtype=np.float32)])

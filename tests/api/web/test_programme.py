@@ -45,6 +45,11 @@ def test_write_build_listen_and_publish(producer, archive, seed_testimony):
     assert [(r.stage, r.state) for r in runner.last] == [("publish", "done")]
     assert slug in producer.get("/podcast/feed.xml").text
 
+    import pipeline
+
+    pipeline.withdraw(archive, testimony, "test", "appel du témoin")
+    assert producer.get(f"/studio/emissions/{slug}/ecoute").status_code == 404  # the preview goes with consent
+
 
 def test_the_programme_is_for_the_team(client, account):
     account("maitre", "advocate")
