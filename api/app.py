@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, Response
 
 import api.routes.public
 from api import web
-from api.routes import archive_api, pipeline_api
+from api.routes import archive_api, pipeline_api, stations
 from archive.db import Archive, open_archive
 from archive.errors import KumaError
 from archive.settings import Settings, get_settings
@@ -43,6 +43,7 @@ def create_app(settings: Settings | None = None, *, archive: Archive | None = No
     app.add_exception_handler(KumaError, _kuma_error)
     app.include_router(archive_api.router)
     app.include_router(pipeline_api.router)
+    app.include_router(stations.router)
     app.include_router(api.routes.public.router)
     web.mount(app)
     return app

@@ -1,7 +1,8 @@
 """The ``kuma`` command. Each area registers its commands from ``api/commands/``.
 
 Exit codes (docs/archive.md): 0 success; 1 unexpected error; 2 bad input; 3 configuration;
-4 not found; 5 consent refused; 6 integrity failure; 7 some items of a batch failed. An ingest
+4 not found; 5 consent refused; 6 integrity failure; 7 some items of a batch failed; 8 a station's
+takedown is overdue (``kuma radios status``). An ingest
 batch whose files failed for different reasons exits with the most serious: 1, then 7, then 2.
 """
 from __future__ import annotations

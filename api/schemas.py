@@ -151,3 +151,49 @@ class PipelineOut(BaseModel):
     ref: str | None = Field(None, description="What the running pass works on.")
     last: list[StageResultOut] = Field(default_factory=list, description="What the last pass did.")
     error: str | None = Field(None, description="Why the last pass stopped, if it did.")
+
+
+# --- station receipts (issue 19) ------------------------------------------------------------
+
+Guid = Field(max_length=80, description="The episode's item GUID in the feed (urn:uuid:…).")
+EpisodeSlug = Field(max_length=128, description="The episode's slug.")
+
+
+class HeldIn(BaseModel):
+    guid: str = Guid
+    slug: str = EpisodeSlug
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="sha256 of the file the station holds.")
+    file: str = Field(max_length=255, description="Its name in the station's folder.")
+    size: int = Field(ge=0)
+
+
+class TakedownIn(BaseModel):
+    guid: str = Guid
+    slug: str = EpisodeSlug
+    listed_at: datetime = Field(description="The takedown's `taken_down_at` in takedown.json.")
+    executed_at: datetime = Field(description="When the station executed it (its clock).")
+    files_deleted: list[str] = Field(default_factory=list, max_length=50)
+
+
+class AiredIn(BaseModel):
+    guid: str = Guid
+    slug: str = EpisodeSlug
+    at: datetime = Field(description="When the playout log says the episode aired.")
+
+
+class ReceiptIn(BaseModel):
+    """What a station's client reports after a sync (``kuma-station``)."""
+
+    client: str = Field(max_length=64, description="Client name and version, e.g. kuma-station/0.1.0.")
+    synced_at: datetime | None = None
+    held: list[HeldIn] = Field(default_factory=list, max_length=5000)
+    takedowns: list[TakedownIn] = Field(default_factory=list, max_length=5000)
+    aired: list[AiredIn] = Field(default_factory=list, max_length=10000)
+    problems: list[str] = Field(default_factory=list, max_length=50)
+
+
+class ReceiptOut(BaseModel):
+    received_at: datetime
+    held: int
+    takedowns_confirmed: int
+    takedowns_pending: list[str] = Field(description="Slugs of takedowns the archive still waits for.")

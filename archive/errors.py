@@ -126,3 +126,11 @@ class IntegrityError(KumaError):
 class StageError(KumaError):
     code = "stage_failed"
     exit_code = 7
+
+
+class TakedownOverdue(KumaError):
+    """A partner station has not confirmed a takedown in time (``kuma radios status``)."""
+
+    code = "takedown_overdue"
+    exit_code = 8
+    http_status = 409

@@ -74,6 +74,7 @@ class Settings(BaseSettings):
     feed_explicit: bool = Field(default=False, description="itunes:explicit.")
     feed_location: str = Field(default="Bamako, Mali", description="podcast:location (where the programme is produced).")
     feed_country: str = Field(default="ml", description="ISO 3166-1 country code of podcast:location.")
+    takedown_confirm_days: float = Field(default=3.0, gt=0, description="A takedown a partner station has not confirmed (through its `kuma-station` receipt) this many days after it was published is flagged in `kuma radios status` and the studio's radios page.")
 
     # --- API (issue 7) ---
     host: str = Field(default="127.0.0.1", description="Address `kuma serve` listens on.")

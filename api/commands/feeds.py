@@ -1,4 +1,4 @@
-"""Feed commands: ``kuma publish`` and ``kuma radios add/list/revoke``."""
+"""Feed commands: ``kuma publish`` and ``kuma radios add/list/revoke/status``."""
 from __future__ import annotations
 
 import typer
@@ -8,8 +8,10 @@ import pipeline
 from api import context
 from api.context import console, emit_json
 from api.progress import progress_bar
+from archive.errors import NotFound, TakedownOverdue
 from archive.db import Archive
 from feeds import radios as radio_registry
+from feeds import receipts
 from feeds.build import LOWBAND, PUBLIC, Urls
 from feeds.publish import PublishResult, publish as publish_feeds
 
@@ -87,6 +89,62 @@ def radios_revoke(slug: str = typer.Argument(..., help="Identifiant de la radio.
         name = station.name
     publish_feeds(archive, actor=context.settings().actor)
     console.print(f"Accès de « {name} » révoqué : son adresse de flux ne fonctionne plus.")
+
+
+@radios_app.command("status")
+def radios_status(
+    slug: str | None = typer.Argument(None, help="Une radio (par défaut : toutes)."),
+    json_output: bool = typer.Option(False, "--json", help="État en JSON."),
+) -> None:
+    """Ce que chaque radio a déclaré : dernier contact, épisodes détenus, retraits confirmés ou en attente.
+
+    Sort avec le code 8 quand un retrait n'est pas confirmé après KUMA_TAKEDOWN_CONFIRM_DAYS jours."""
+    archive = context.archive()
+    with archive.session() as session:
+        statuses = receipts.status(session, confirm_days=archive.settings.takedown_confirm_days)
+    if slug is not None:
+        statuses = [s for s in statuses if s.slug == slug.strip().lower()]
+        if not statuses:
+            raise NotFound(f"radio inconnue : {slug}")
+    if json_output:
+        emit_json({"data": [_status_json(s) for s in statuses], "count": len(statuses)})
+    else:
+        _print_status(statuses, archive.settings.takedown_confirm_days, detailed=slug is not None)
+    if late := [s.slug for s in statuses if s.flagged]:
+        days = archive.settings.takedown_confirm_days
+        raise TakedownOverdue(f"retrait non confirmé après {days:g} jours par : {', '.join(late)}")
+
+
+def _status_json(entry: receipts.StationStatus) -> dict:
+    return {
+        "slug": entry.slug, "name": entry.name, "active": entry.active, "last_contact": entry.last_contact,
+        "client": entry.client, "problems": entry.problems, "flagged": entry.flagged, "airings": entry.airings,
+        "held": [{"slug": h.slug, "file": h.file, "state": h.state} for h in entry.held], "missing": entry.missing,
+        "takedowns": [{"slug": t.slug, "taken_down_at": t.taken_down_at, "reason": t.reason, "state": t.state,
+                       "confirmed_at": t.confirmed_at} for t in entry.takedowns],
+    }
+
+
+def _print_status(statuses: list[receipts.StationStatus], days: float, *, detailed: bool) -> None:
+    table = Table("radio", "dernier contact", "épisodes", "retraits confirmés", "en attente", "alerte")
+    for entry in statuses:
+        contact = f"{entry.last_contact:%Y-%m-%d %H:%M} UTC" if entry.last_contact else "jamais"
+        if not entry.active:
+            contact += " (révoquée)"
+        overdue = entry.takedowns_in("overdue")
+        table.add_row(entry.slug, contact, f"{entry.current} à jour, {len(entry.missing)} manquant(s)",
+                      str(len(entry.takedowns_in("confirmed"))), str(len(entry.takedowns) - len(entry.takedowns_in("confirmed"))),
+                      f"[red]{len(overdue)} retrait(s) non confirmé(s) après {days:g} j[/]" if overdue else "")
+    console.print(table)
+    for entry in statuses if detailed else []:
+        for held in entry.held:
+            console.print(f"  détient {held.file} ({held.slug}) : {receipts.STATE_LABELS[held.state]}")
+        for slug in entry.missing:
+            console.print(f"  manque {slug}")
+        for item in entry.takedowns:
+            console.print(f"  retrait {item.slug} ({item.taken_down_at:%Y-%m-%d}) : {receipts.STATE_LABELS[item.state]}")
+        for problem in entry.problems:
+            console.print(f"  problème signalé : {problem}", soft_wrap=True)
 
 
 def radio_feed_url(archive: Archive, token: str) -> str:

@@ -24,12 +24,12 @@ from archive.models.transcript import Segment, ThemeSuggestion, Transcript, Tran
 from archive.models.anonymization import Rendition, ReviewStatus
 from archive.models.episode import Episode, EpisodeTestimony
 from archive.models import feed as feed  # noqa: F401  (tables registered on import)
-from archive.models.feed import RadioStation
+from archive.models.feed import RadioStation, StationAiring, StationReceipt, StationTakedown
 from archive.models import access as access  # noqa: F401
 from archive.models.access import PEOPLE_ROLES, ApiKey, Role, SearchAccess, SearchSegment, User, WebSession
 
 __all__ = [
     "ApiKey", "AuditEvent", "Base", "ConsentRecord", "Episode", "EpisodeTestimony", "Identity", "MediaAsset",
-    "MediaKind", "RadioStation", "Rendition", "ReviewStatus", "PEOPLE_ROLES", "Role", "SearchAccess", "SearchSegment", "Segment", "SensitiveTerm", "StageName", "StageState", "StageStatus",
+    "MediaKind", "RadioStation", "StationAiring", "StationReceipt", "StationTakedown", "Rendition", "ReviewStatus", "PEOPLE_ROLES", "Role", "SearchAccess", "SearchSegment", "Segment", "SensitiveTerm", "StageName", "StageState", "StageStatus",
     "TermKind", "Testimony", "Theme", "ThemeSuggestion", "Transcript", "TranscriptSource", "User", "VoiceForm", "WebSession", "VoiceMode", "Word", "testimony_themes", "utcnow",
 ]

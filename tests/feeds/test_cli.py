@@ -87,3 +87,35 @@ def test_consent_set_republishes_at_once(cli, sqlite_settings, archive_with_publ
     assert code == 0 and "ep-1" in out
     takedown = json.loads((sqlite_settings.public_path / "current" / "radio" / "takedown.json").read_text())
     assert [(e["slug"], e["reason"]) for e in takedown["episodes"]] == [("ep-1", OFF_AIR)]
+
+
+def test_radios_status_shows_contact_and_flags_an_overdue_takedown(cli, sqlite_settings, monkeypatch):
+    from datetime import timedelta
+
+    from archive.models import RadioStation, utcnow
+    from feeds import receipts
+
+    cli("radios", "add", "Radio Jèkafo Kati", "--slug", "jekafo")
+    code, out = cli("radios", "status")
+    assert code == 0 and "jekafo" in out and "jamais" in out
+    archive = Archive(sqlite_settings)
+    with archive.session() as session:
+        station = session.query(RadioStation).one()
+        receipts.record(session, station, receipts.Report(client="kuma-station/test", synced_at=None,
+                                                          problems=("disque plein",)))
+    code, out = cli("radios", "status", "jekafo")
+    assert code == 0 and "jamais" not in out and "problème signalé : disque plein" in out
+    overdue = receipts.TakedownState("ep", "g", utcnow() - timedelta(days=9), "retiré", "overdue")
+    real_status = receipts.status
+
+    def with_overdue(session, **kwargs):
+        found = real_status(session, **kwargs)
+        found[0].takedowns.append(overdue)
+        return found
+
+    monkeypatch.setattr(receipts, "status", with_overdue)
+    code, out = cli("radios", "status", "--json")
+    assert code == 8 and json.loads(out)["data"][0]["flagged"] is True
+    code, _ = cli("radios", "status", "inconnue")
+    assert code == 4
+    archive.dispose()
