@@ -43,13 +43,17 @@ def episode_media(tmp_path_factory) -> dict[str, Path]:
 
 @pytest.fixture
 def make_episode(archive, episode_media):
-    """make_episode(number, testimonies=[public ids], title=..., public=True, roles=...) -> slug."""
+    """make_episode(number, testimonies=[public ids], title=..., public=True, roles=..., media=...) -> slug.
+
+    ``media`` replaces some of the files (role -> path), e.g. a longer broadcast WAV."""
     store = archive.store
-    stored = {role: store.put_file(path) for role, path in episode_media.items()}
-    infos = {role: probe(path) for role, path in episode_media.items() if role in RENDITIONS}
 
     def _make(number: int, testimonies: list[str] = (), *, title: str | None = None, public: bool = True,
-              roles: tuple[str, ...] = tuple(episode_media), day: date | None = None, cue: list | None = None) -> str:
+              roles: tuple[str, ...] = tuple(episode_media), day: date | None = None, cue: list | None = None,
+              media: dict[str, Path] | None = None) -> str:
+        files = {**episode_media, **(media or {})}
+        stored = {role: store.put_file(files[role]) for role in roles}
+        infos = {role: probe(files[role]) for role in roles if role in RENDITIONS}
         slug = f"demystification-{number:04d}"
         with archive.session() as session:
             episode = Episode(slug=slug, programme="Démystification du mieux-être ailleurs", number=number,

@@ -1,0 +1,3 @@
+from station.cli import run
+
+run()
