@@ -15,13 +15,11 @@ state.json is saved after each step that changes the folder.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from pathlib import Path
 from urllib.parse import urljoin
 
 from station import CLIENT, folder, state as state_module
