@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from station import CLIENT, config as config_module, state as state_module
+from station import CLIENT, config as config_module, schedule, state as state_module
 from station.config import Config, parse_rate
 from station.errors import AccessRefused, StationError, redact
 from station.feed import parse_feed
@@ -60,6 +60,8 @@ def _parser() -> argparse.ArgumentParser:
     init.add_argument("--playout-log", type=Path, help="journal du logiciel de diffusion (lignes « diffusé à »)")
     init.add_argument("--no-receipt", action="store_true", help="ne pas envoyer de compte rendu à l'association")
     init.add_argument("--no-check", action="store_true", help="ne pas essayer le flux maintenant")
+    init.add_argument("--every", type=int, metavar="MINUTES",
+                      help="synchroniser toutes les N minutes (ajoute une ligne à la crontab de l'utilisateur)")
     init.set_defaults(run=_init)
 
     run_sync = commands.add_parser("sync", help="synchroniser maintenant (pour cron ou systemd)")
@@ -82,10 +84,15 @@ def _init(args) -> int:
     if not args.no_check:
         _check(config)
     config.folder.mkdir(parents=True, exist_ok=True)
+    line = schedule.cron_line(args.every, args.config or config_module.default_config_path()) if args.every else None
     path = config_module.save(config, args.config)
     print(f"configuration enregistrée : {path} (lisible par vous seul)")
     print(f"dossier des émissions : {config.folder}")
-    print("prochaine étape : « kuma-station sync » (ou le minuteur systemd de docs/station.md)")
+    if line:
+        schedule.install(line)
+        print(f"synchronisation toutes les {args.every} min (crontab) : {line}")
+    else:
+        print("prochaine étape : « kuma-station sync », puis --every 30 pour la planifier (ou un minuteur systemd)")
     return 0
 
 

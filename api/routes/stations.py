@@ -1,11 +1,15 @@
-"""What partner stations report back (issue 19): ``POST /radio/<token>/receipt``.
+"""Partner stations (issue 19): what they report back (``POST /radio/<token>/receipt``) and the
+client they run (``GET /station/kuma-station.pyz``, public: it holds no secret).
 
 The station's private token is the credential, as for its feed: unknown and revoked tokens get
 the same 404. The answer says which takedowns the archive still waits for from this station.
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 from fastapi import APIRouter, Depends
+from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from api import schemas
@@ -13,6 +17,7 @@ from api.deps import get_archive, get_session
 from archive.db import Archive
 from archive.errors import NotFound
 from feeds import receipts
+from station import __version__ as client_version, bundle
 
 router = APIRouter(tags=["feeds"])
 
@@ -43,3 +48,16 @@ def _report(body: schemas.ReceiptIn) -> receipts.Report:
         aired=tuple(receipts.Aired(a.guid, a.slug, a.at) for a in body.aired),
         problems=tuple(p[:300] for p in body.problems),
     )
+
+
+@router.get("/station/kuma-station.pyz", response_class=Response, include_in_schema=False)
+def client_bundle() -> Response:
+    """The station client as one file: ``python3 kuma-station.pyz init --feed <address>``."""
+    return Response(_bundle(), media_type="application/zip", headers={
+        "content-disposition": 'attachment; filename="kuma-station.pyz"',
+        "x-kuma-station-version": client_version, "cache-control": "public, max-age=3600"})
+
+
+@lru_cache(maxsize=1)
+def _bundle() -> bytes:
+    return bundle.build()

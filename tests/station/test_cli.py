@@ -75,3 +75,47 @@ def test_two_syncs_at_once_do_not_both_run(station_config, capsys):
     with state.locked(station_config.state):
         assert main(["--config", str(path), "sync"]) == 75
     assert "en cours" in capsys.readouterr().err
+
+
+def test_the_served_client_runs_on_a_bare_python(station_archive, link, tmp_path):
+    """The one-file client from ``kuma serve`` runs with the standard library alone (-I -S: no
+    site-packages, no project on the path), as on a Raspberry Pi's own Python."""
+    import urllib.request
+
+    with urllib.request.urlopen(f"{link.url}/station/kuma-station.pyz") as answer:
+        body = answer.read()
+        assert answer.headers["content-type"] == "application/zip"
+    client = tmp_path / "kuma-station.pyz"
+    client.write_bytes(body)
+    version = subprocess.run([sys.executable, "-I", "-S", str(client), "--version"], capture_output=True, text=True,
+                             cwd=tmp_path)
+    assert version.returncode == 0 and version.stdout.startswith("kuma-station/")
+    _, token, _ = station_archive
+    config = tmp_path / "config.json"
+    init = subprocess.run([sys.executable, "-I", "-S", str(client), "--config", str(config), "init",
+                           "--feed", f"{link.url}/radio/{token}/feed.xml", "--folder", str(tmp_path / "emissions"),
+                           "--state", str(tmp_path / "state")], capture_output=True, text=True, cwd=tmp_path)
+    assert init.returncode == 0, init.stderr
+    synced = subprocess.run([sys.executable, "-I", "-S", str(client), "--config", str(config), "sync"],
+                            capture_output=True, text=True, cwd=tmp_path)
+    assert synced.returncode == 0, synced.stderr
+    assert "2 installée(s)" in synced.stdout and (tmp_path / "emissions" / WAV2).is_file()
+
+
+def test_init_every_installs_one_crontab_line_and_replaces_it_next_time(station_config, tmp_path, monkeypatch, capsys):
+    """A stand-in ``crontab`` (same -l / - interface) keeps the table in a file."""
+    table = tmp_path / "crontab.txt"
+    table.write_text("0 3 * * * /usr/bin/sauvegarde\n")
+    fake = tmp_path / "bin" / "crontab"
+    fake.parent.mkdir()
+    fake.write_text(f'#!/bin/sh\nif [ "$1" = "-l" ]; then cat {table}; else cat > {table}; fi\n')
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake.parent}:{os.environ['PATH']}")
+    path = tmp_path / "config.json"
+    for every in ("30", "120"):
+        assert main(["--config", str(path), "init", "--feed", station_config.feed, "--no-check",
+                     "--every", every, "--state", str(tmp_path / "s"), "--folder", str(tmp_path / "f")]) == 0
+    lines = table.read_text().splitlines()
+    assert lines[0] == "0 3 * * * /usr/bin/sauvegarde" and len(lines) == 2
+    assert lines[1].startswith("0 */2 * * * ") and lines[1].endswith(f"--config {path} sync --quiet # kuma-station")
+    assert main(["--config", str(path), "init", "--feed", station_config.feed, "--no-check", "--every", "90"]) == 2
