@@ -149,6 +149,7 @@ class StationStatus:
     name: str
     active: bool
     created_at: datetime
+    revoked_at: datetime | None = None
     last_contact: datetime | None = None
     client: str | None = None
     problems: list[str] = field(default_factory=list)
@@ -187,7 +188,8 @@ def status(session: Session, *, confirm_days: float, now: datetime | None = None
     for station in stations:
         receipt = latest.get(station.id)
         entry = StationStatus(slug=station.slug, name=station.name, active=station.active,
-                              created_at=station.created_at, airings=airings.get(station.id, 0))
+                              created_at=station.created_at, revoked_at=station.revoked_at,
+                              airings=airings.get(station.id, 0))
         held_guids: set[str] = set()
         if receipt is not None:
             entry.last_contact, entry.client, entry.problems = receipt.received_at, receipt.client, list(receipt.problems)

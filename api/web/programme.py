@@ -22,6 +22,7 @@ from archive.db import Archive, ensure_private_dir
 from archive.errors import InputError, NotFound, RundownError
 from archive.models import Episode
 from archive.yamlfile import load_yaml
+from feeds import receipts
 from studio.episode import episode_asset
 from studio.rundown import parse_rundown
 
@@ -44,8 +45,9 @@ def _rundowns(archive: Archive) -> list[str]:
 def _page(request: Request, user: SignedIn, archive: Archive, session: Session, *, name: str = "", text: str = "",
           problems: list[str] | None = None, saved: str | None = None, status_code: int = 200) -> Response:
     episodes = session.scalars(select(Episode).order_by(Episode.date.desc(), Episode.number.desc())).all()
+    held_by = receipts.holders(receipts.status(session, confirm_days=archive.settings.takedown_confirm_days))
     return render(request, "programme.html", {
-        "user": user, "episodes": [(e, bool(episode_asset(e, "podcast"))) for e in episodes],
+        "user": user, "episodes": [(e, bool(episode_asset(e, "podcast"))) for e in episodes], "held_by": held_by,
         "rundowns": _rundowns(archive), "name": name, "text": text or EXAMPLE, "problems": problems or [],
         "saved": saved}, status_code=status_code)
 

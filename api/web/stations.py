@@ -1,6 +1,8 @@
-"""The partner radios (team only): their stations, the feed addresses, a new station's token (shown
-once), revocation. The same functions as ``kuma radios add|list|revoke``; the feeds are published
-again at once, as the command line does, so a new token works and a revoked one stops now."""
+"""The partner radios (team only): their stations with what each last reported (``kuma-station``
+receipts: last contact, episodes held, takedowns confirmed or pending, flagged when overdue), the
+feed addresses, a new station's token (shown once), revocation. The same functions as
+``kuma radios add|list|revoke|status``; the feeds are published again at once, as the command line
+does, so a new token works and a revoked one stops now."""
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -12,7 +14,8 @@ from api.users import SignedIn
 from api.web import PREFIX, render
 from api.web.auth import check_csrf, staff
 from archive.db import Archive
-from feeds import radios
+from archive.errors import NotFound
+from feeds import radios, receipts
 from feeds.build import LOWBAND, PUBLIC, Urls
 from feeds.publish import publish
 
@@ -21,15 +24,30 @@ router = APIRouter(prefix="/radios")
 
 def _page(request: Request, user: SignedIn, archive: Archive, session: Session, **extra) -> Response:
     urls = Urls(archive.settings)
-    return render(request, "stations.html", {"user": user, "stations": radios.stations(session),
+    return render(request, "stations.html", {"user": user, "stations": _statuses(archive, session),
                                              "public_feed": urls.feed(PUBLIC), "lowband_feed": urls.feed(LOWBAND),
-                                             **extra})
+                                             "client_url": f"{urls.base}/station/kuma-station.pyz",
+                                             "days": archive.settings.takedown_confirm_days, **extra})
+
+
+def _statuses(archive: Archive, session: Session) -> list[receipts.StationStatus]:
+    return receipts.status(session, confirm_days=archive.settings.takedown_confirm_days)
 
 
 @router.get("")
 def stations_page(request: Request, fait: str | None = None, user: SignedIn = Depends(staff),
                   archive: Archive = Depends(get_archive), session: Session = Depends(get_session)) -> Response:
     return _page(request, user, archive, session, revoked=fait == "revoquee")
+
+
+@router.get("/{slug}")
+def station_page(slug: str, request: Request, user: SignedIn = Depends(staff), archive: Archive = Depends(get_archive),
+                 session: Session = Depends(get_session)) -> Response:
+    found = next((s for s in _statuses(archive, session) if s.slug == slug), None)
+    if found is None:
+        raise NotFound(f"radio inconnue : {slug}")
+    return render(request, "station.html", {"user": user, "station": found, "labels": receipts.STATE_LABELS,
+                                            "days": archive.settings.takedown_confirm_days})
 
 
 @router.post("")
