@@ -58,6 +58,11 @@ def _parser() -> argparse.ArgumentParser:
     init.add_argument("--limit-rate", default="0", help="débit maximal, p. ex. 50k ou 1M octets/s (0 : sans limite)")
     init.add_argument("--timeout", type=float, default=30.0, help="secondes sans données avant de relancer")
     init.add_argument("--playout-log", type=Path, help="journal du logiciel de diffusion (lignes « diffusé à »)")
+    init.add_argument("--on-install", metavar="COMMANDE",
+                      help="commande lancée après chaque installation (variables KUMA_FILE, KUMA_SLUG, KUMA_TITLE)")
+    init.add_argument("--on-takedown", metavar="COMMANDE",
+                      help="commande lancée après chaque retrait, p. ex. pour l'effacer aussi du logiciel de diffusion "
+                           "(KUMA_SLUG, KUMA_FILES) ; tant qu'elle échoue, le retrait n'est pas confirmé")
     init.add_argument("--no-receipt", action="store_true", help="ne pas envoyer de compte rendu à l'association")
     init.add_argument("--no-check", action="store_true", help="ne pas essayer le flux maintenant")
     init.add_argument("--every", type=int, metavar="MINUTES",
@@ -77,7 +82,7 @@ def _parser() -> argparse.ArgumentParser:
 def _init(args) -> int:
     values = {"feed": args.feed, "rendition": args.rendition, "keep": args.keep,
               "rate_limit": parse_rate(args.limit_rate), "timeout": args.timeout, "receipt": not args.no_receipt}
-    for name in ("folder", "state", "playout_log"):
+    for name in ("folder", "state", "playout_log", "on_install", "on_takedown"):
         if getattr(args, name) is not None:
             values[name] = getattr(args, name)
     config = Config(**values)

@@ -47,6 +47,8 @@ class Config:
     max_backoff: float = 300.0
     playout_log: Path | None = None  # lines naming an episode's file with a date: "aired at"
     receipt: bool = True  # report to the archive after each sync
+    on_install: str | None = None  # shell command run after an episode is installed (KUMA_FILE, KUMA_SLUG…)
+    on_takedown: str | None = None  # shell command run after a takedown (KUMA_SLUG, KUMA_FILES…); must succeed
 
     def __post_init__(self) -> None:
         self.feed = self.feed.strip()

@@ -5,7 +5,6 @@ The sync's lock makes overlapping runs harmless; ``--quiet`` keeps cron's mail t
 """
 from __future__ import annotations
 
-import os
 import shlex
 import subprocess
 import sys

@@ -15,8 +15,10 @@ state.json is saved after each step that changes the folder.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -33,6 +35,7 @@ REFUSED = {401, 403, 404, 410}
 DISK_MARGIN = 50_000_000  # bytes left free beside a download
 MAX_PAGES = 200
 AIRED_KEPT = 10_000
+HOOK_TIMEOUT = 300  # seconds
 TIMESTAMP = re.compile(r"(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2})?)")
 STEM_EXTENSIONS = ("wav", "mp3", "opus", "ogg", "m4a", "flac", "json")
 
@@ -153,13 +156,20 @@ class _Run:
         self.withdrawn = {t.guid: t for t in listed}
         executed = False
         for item in listed:
-            done = self.state.takedowns.get(item.guid)
+            done = self.state.takedowns.get(item.guid) or {}
             held = item.guid in self.state.episodes
-            if done and done.get("listed_at") == item.taken_down_at and not held and not self._leftovers(item):
+            hook_owed = done.get("hook_pending", False)
+            if done.get("listed_at") == item.taken_down_at and not held and not hook_owed and not self._leftovers(item):
                 continue
             deleted = self._delete_episode(item)
-            self.state.takedowns[item.guid] = {"slug": item.slug, "listed_at": item.taken_down_at,
-                                               "executed_at": _iso(self.now()), "files_deleted": deleted}
+            files = sorted(set(deleted) | set(done.get("files_deleted", []) if hook_owed else []))
+            entry = {"slug": item.slug, "listed_at": item.taken_down_at, "executed_at": _iso(self.now()),
+                     "files_deleted": files}
+            if held or deleted or hook_owed:  # its playout system may hold a copy too
+                entry["hook_pending"] = not self._hook(self.config.on_takedown, "retrait", {
+                    "KUMA_SLUG": item.slug, "KUMA_GUID": item.guid, "KUMA_FILES": " ".join(files),
+                    "KUMA_FOLDER": str(self.config.folder)})
+            self.state.takedowns[item.guid] = entry
             if deleted:
                 executed = True
                 self.outcome.taken_down.append(item.slug)
@@ -180,8 +190,9 @@ class _Run:
 
     def _delete_episode(self, item: Takedown) -> list[str]:
         """The episode's files in the folder, and any download of it in progress."""
+        names = self._names_of(item)
         held = self.state.episodes.pop(item.guid, None)
-        deleted = folder.remove(self.config.folder, self._names_of(item))
+        deleted = folder.remove(self.config.folder, names)
         digests = {held["sha256"]} if held and held.get("sha256") else set()
         for marker in self.state.partial_dir.glob("*.part.slug") if self.state.partial_dir.exists() else []:
             if marker.read_text("utf-8").strip() == item.slug:
@@ -246,6 +257,27 @@ class _Run:
         self._playlists()
         self.outcome.installed.append(episode.slug)
         self.say(f"installé : {name} (sha256 vérifié)")
+        self._hook(self.config.on_install, "installation", {
+            "KUMA_FILE": str(self.config.folder / name), "KUMA_SIDECAR": str(self.config.folder / sidecar),
+            "KUMA_SLUG": episode.slug, "KUMA_TITLE": episode.title, "KUMA_FOLDER": str(self.config.folder)})
+
+    def _hook(self, command: str | None, what: str, env: dict[str, str]) -> bool:
+        """Run the station's command for this event (e.g. delete the copy its playout system imported)."""
+        if not command:
+            return True
+        try:
+            done = subprocess.run(command, shell=True, env={**os.environ, **env}, timeout=HOOK_TIMEOUT,
+                                  capture_output=True, text=True)
+        except subprocess.TimeoutExpired:
+            problem = f"commande de {what} trop longue (> {HOOK_TIMEOUT} s) pour {env['KUMA_SLUG']}"
+        else:
+            if done.returncode == 0:
+                return True
+            detail = (done.stderr or done.stdout).strip().splitlines()[-1:] or [f"code {done.returncode}"]
+            problem = f"commande de {what} en échec pour {env['KUMA_SLUG']} : {detail[0]}"
+        self.outcome.problems.append(problem)
+        self.say(problem)
+        return False
 
     def _chapters(self, episode: Episode) -> list | None:
         if not episode.chapters_url:
@@ -344,7 +376,8 @@ def receipt(state: State, outcome: Outcome, moment: datetime) -> dict:
         "held": [{"guid": guid, "slug": h["slug"], "sha256": h["sha256"], "file": h["file"], "size": h["size"]}
                  for guid, h in sorted(state.episodes.items())],
         "takedowns": [{"guid": guid, "slug": t["slug"], "listed_at": t["listed_at"], "executed_at": t["executed_at"],
-                       "files_deleted": t["files_deleted"][:50]} for guid, t in sorted(state.takedowns.items())],
+                       "files_deleted": t["files_deleted"][:50]} for guid, t in sorted(state.takedowns.items())
+                      if not t.get("hook_pending")],  # not done until the playout system's copy is gone too
         "aired": state.aired_pending,
         "problems": [redact(p)[:300] for p in [f"{s} : {r}" for s, r in outcome.failed] + outcome.problems][:50],
     }

@@ -167,3 +167,27 @@ def test_playout_log_lines_reach_the_archive_as_airings(archive, station_config,
         assert [(slug, f"{at:%Y-%m-%d %H:%M:%S}") for slug, at in rows] == [
             ("demystification-0002", "2026-12-01 07:00:12"), ("demystification-0001", "2026-12-02 19:00:00")]
         assert session.query(RadioStation).one().slug == "kayira"
+
+
+def test_hooks_run_and_a_failing_takedown_hook_withholds_the_confirmation(archive, station_archive, station_config,
+                                                                          tmp_path):
+    """The takedown hook stands for 'delete it from the playout system too': until it succeeds, the
+    archive is not told the takedown was executed."""
+    _, _, testimonies = station_archive
+    journal = tmp_path / "hooks.txt"
+    station_config.on_install = f'echo "installé $KUMA_SLUG $(basename "$KUMA_FILE")" >> {journal}'
+    station_config.on_takedown = f"test -e {tmp_path}/playout-ok && echo \"retiré $KUMA_SLUG $KUMA_FILES\" >> {journal}"
+    sync(station_config)
+    assert sorted(journal.read_text().splitlines()) == ["installé demystification-0001 demystification-0001.wav",
+                                                        "installé demystification-0002 demystification-0002.wav"]
+    with archive.session() as session:
+        withdraw(session, get(session, testimonies["demystification-0002"]), "test")
+    publish(archive)
+    failed = sync(station_config)
+    assert WAV2 not in folder_names(station_config)  # the folder is cleared at once
+    assert any("commande de retrait en échec" in p for p in failed.problems)
+    assert [t.state for t in station_status(archive).takedowns] == ["pending"]
+    (tmp_path / "playout-ok").touch()
+    sync(station_config)
+    assert journal.read_text().splitlines()[-1] == "retiré demystification-0002 demystification-0002.json demystification-0002.wav"
+    assert [t.state for t in station_status(archive).takedowns] == ["confirmed"]
