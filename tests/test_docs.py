@@ -41,7 +41,7 @@ def test_every_setting_is_documented():
 
 def test_exit_codes_are_documented():
     text = docs_text()
-    for code in range(0, 8):
+    for code in range(0, 9):
         assert f"| {code} |" in text
 
 
@@ -55,3 +55,25 @@ def test_the_stage_list_in_the_docs_is_the_pipeline():
     assert documented == [stage.name.value for stage in pipeline.STAGES]
     effects = re.findall(r"^\| `(\w+)` \| (?:in the consent|after)", text, flags=re.M)
     assert effects == [effect.name for effect in pipeline.ON_CONSENT_CHANGE]
+
+
+def test_every_station_command_and_option_is_documented():
+    """docs/station.md names every `kuma-station` command, every option of `init` and every setting."""
+    from dataclasses import fields
+
+    from station.cli import _parser
+    from station.config import Config
+
+    text = (DOCS / "station.md").read_text(encoding="utf-8")
+    parser = _parser()
+    commands = next(a for a in parser._actions if a.dest == "command").choices
+    for name, sub in commands.items():
+        assert f"kuma-station {name}" in text
+        for action in sub._actions:
+            for flag in action.option_strings:
+                if flag.startswith("--") and flag != "--help":
+                    assert f"`{flag}" in text or f"[{flag}" in text, f"kuma-station {name} {flag} undocumented"
+    for field in fields(Config):
+        assert f"`{field.name}`" in text, f"config key {field.name} undocumented"
+    for code in (0, 1, 2, 3, 4, 75):
+        assert f"{code} " in text
