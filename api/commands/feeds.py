@@ -192,6 +192,8 @@ def demo_step(demo, step) -> None:
     demo.console.print(f"  flux public       : {urls.feed(PUBLIC)}  → {current / 'podcast' / 'feed.xml'}")
     demo.console.print(f"  flux bas débit    : {urls.feed(LOWBAND)}  → {current / 'podcast' / 'feed-lowband.xml'}")
     demo.console.print(f"  flux radio démo   : {radio_url}", soft_wrap=True)
+    demo.console.print(f"  poste de la radio : kuma-station init --feed '{radio_url}' --folder {demo.home / 'radio-demo'}"
+                       " puis kuma-station sync, kuma serve lancé (docs/station.md)", soft_wrap=True)
     demo.console.print(f"  épisodes : {len(result.public_episodes)} public(s), {len(result.radio_episodes)} pour les radios")
     if not result.radio_episodes:
         demo.console.print("  [yellow]aucun épisode publiable pour l'instant (consentement ou relecture manquants)[/]")
