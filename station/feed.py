@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -18,6 +19,7 @@ PODCAST = "{https://podcastindex.org/namespace/1.0}"
 ITUNES = "{http://www.itunes.com/dtds/podcast-1.0.dtd}"
 ATOM = "{http://www.w3.org/2005/Atom}"
 ROLES = ("broadcast", "podcast", "lowband", "opus")
+SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")  # what may become a file name in the folder
 
 
 class FeedError(StationError):
@@ -39,7 +41,8 @@ class Rendition:
 
     @property
     def extension(self) -> str:
-        return self.name.rsplit(".", 1)[-1].lower() if "." in self.name else "bin"
+        extension = self.name.rsplit(".", 1)[-1].lower() if "." in self.name else ""
+        return extension if extension.isalnum() and len(extension) <= 8 else "bin"
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,8 @@ def _episode(item) -> Episode | None:
         renditions = [Rendition("unknown", enclosure.get("url", ""), enclosure.get("type", ""),
                                 _int(enclosure.get("length")) or 0, None, True)]
     slug = _slug_of(renditions[0].url)
+    if not SAFE.match(slug):
+        return None  # never a file name that could leave the folder
     renditions = [r if r.role != "?" else _with_role(r, slug) for r in renditions]
     chapters = item.find(f"{PODCAST}chapters")
     return Episode(guid=guid, slug=slug, title=(item.findtext("title") or "").strip(),
