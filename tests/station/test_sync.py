@@ -191,3 +191,30 @@ def test_hooks_run_and_a_failing_takedown_hook_withholds_the_confirmation(archiv
     sync(station_config)
     assert journal.read_text().splitlines()[-1] == "retiré demystification-0002 demystification-0002.json demystification-0002.wav"
     assert [t.state for t in station_status(archive).takedowns] == ["confirmed"]
+
+
+def test_the_bandwidth_cap_holds_the_average_rate(station_config):
+    """A lower bound only (a slow machine can only be slower): 8.8 MB under a 3 MB/s cap."""
+    import time
+
+    station_config.rate_limit = 3_000_000
+    started = time.monotonic()
+    outcome = sync(station_config)
+    assert outcome.received_bytes > 8_700_000
+    assert time.monotonic() - started >= outcome.received_bytes / 3_000_000 * 0.9
+
+
+def test_rfc5005_archive_pages_are_walked_only_when_more_episodes_are_wanted(archive, link, station_config):
+    archive.settings.feed_page_size = 1  # one episode per document: the older one on archive/feed-1.xml
+    publish(archive)
+    outcome = sync(station_config)
+    assert sorted(outcome.installed) == ["demystification-0001", "demystification-0002"]
+    assert [line.split()[1].rsplit("/", 2)[-2:] for line, _ in link.requests if "/archive/" in line] == [["archive", "feed-1.xml"]]
+    before = link.to_client
+    assert sync(station_config).installed == []
+    assert link.to_client - before < 3000  # feed, archive page and takedown list: 304s
+    station_config.keep = 1
+    asked = len(link.requests)
+    sync(station_config)
+    assert not [line for line, _ in link.requests[asked:] if "/archive/" in line]  # the newest is on the first page
+    assert {p.name for p in station_config.folder.glob("*.wav")} == {WAV2}
