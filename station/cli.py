@@ -1,8 +1,9 @@
 """``kuma-station``: init, sync, status (argparse: nothing to install beyond Python).
 
 Exit codes: 0 done; 1 unexpected error; 2 configuration; 3 the archive refuses this feed (token
-revoked or wrong: nothing is deleted); 4 the link failed or some episodes could not be fetched
-(what arrived is installed, the rest resumes next run); 75 another sync is running.
+revoked or wrong: nothing is deleted); 4 the link failed, some episodes could not be fetched or a
+station command (--on-install, --on-takedown) failed (what arrived is installed, the rest is
+tried again next run); 75 another sync is running.
 """
 from __future__ import annotations
 
@@ -132,7 +133,9 @@ def _sync(args) -> int:
               f"{outcome.received_bytes / 1e6:.1f} Mo reçus ; compte rendu : {outcome.receipt or 'désactivé'}")
     for slug, reason in outcome.failed:
         print(f"kuma-station : {slug} : {reason}", file=sys.stderr)
-    return 4 if outcome.failed else 0
+    for problem in outcome.problems:
+        print(f"kuma-station : {problem}", file=sys.stderr)
+    return 4 if outcome.failed or outcome.problems else 0
 
 
 def _status(args) -> int:

@@ -7,6 +7,7 @@ station's operator reads it); ``exit_code`` is what cron or systemd sees.
     ├── LinkDown         the server stayed unreachable through every retry        exit 4
     ├── HTTPStatusError  an answer that retrying will not change (4xx)            exit 4
     ├── IntegrityFailure a file kept arriving different from what the feed says   exit 4
+    ├── DiskFull         not enough free space for the next file                  exit 4
     └── Busy             another sync holds the lock                              exit 75
 """
 from __future__ import annotations
@@ -49,6 +50,10 @@ class HTTPStatusError(StationError):
 
 
 class IntegrityFailure(StationError):
+    exit_code = 4
+
+
+class DiskFull(StationError):
     exit_code = 4
 
 

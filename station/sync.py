@@ -26,7 +26,7 @@ from urllib.parse import urljoin
 
 from station import CLIENT, folder, state as state_module
 from station.config import Config
-from station.errors import AccessRefused, HTTPStatusError, IntegrityFailure, LinkDown, StationError, redact
+from station.errors import AccessRefused, DiskFull, HTTPStatusError, IntegrityFailure, LinkDown, StationError, redact
 from station.feed import Episode, FeedError, Page, Rendition, Takedown, parse_feed, parse_takedowns
 from station.link import Link
 from station.state import State
@@ -90,6 +90,7 @@ class _Run:
         self.outcome = Outcome(started=now())
         self.takedown_url = urljoin(config.feed, "takedown.json")
         self.withdrawn: dict[str, Takedown] = {}
+        self.link_down = False
 
     def go(self) -> Outcome:
         try:
@@ -217,10 +218,11 @@ class _Run:
                 if episode.guid in self.withdrawn:
                     continue
                 self._fetch(episode, rendition)
-            except (IntegrityFailure, HTTPStatusError, FeedError) as error:
+            except (IntegrityFailure, DiskFull, HTTPStatusError, FeedError) as error:
                 self.outcome.failed.append((episode.slug, str(error)))
                 self.say(f"échec : {episode.slug} : {error}")
             except LinkDown as error:
+                self.link_down = True
                 self.outcome.failed.append((episode.slug, str(error)))
                 self.say(f"liaison perdue : {error} ; la suite au prochain passage")
                 return
@@ -294,7 +296,7 @@ class _Run:
         self.state.partial_dir.mkdir(parents=True, exist_ok=True)
         free = shutil.disk_usage(self.state.partial_dir).free
         if free < rendition.size - have + DISK_MARGIN:
-            raise IntegrityFailure(f"place insuffisante : {rendition.size / 1e6:.0f} Mo à recevoir, "
+            raise DiskFull(f"place insuffisante : {rendition.size / 1e6:.0f} Mo à recevoir, "
                                    f"{free / 1e6:.0f} Mo libres ({self.state.partial_dir})")
 
     # --- keeping the folder tidy -------------------------------------------------------------
@@ -331,6 +333,11 @@ class _Run:
     def _report(self) -> None:
         self._read_playout_log()
         if not self.config.receipt:
+            return
+        if self.link_down:  # it just failed through every retry: the receipt waits for the next sync
+            self.outcome.receipt = "non envoyé : liaison perdue (au prochain passage)"
+            self.state.last_sync = self.outcome.summary()
+            self.state.save()
             return
         payload = receipt(self.state, self.outcome, self.now())
         try:

@@ -119,3 +119,19 @@ def test_init_every_installs_one_crontab_line_and_replaces_it_next_time(station_
     assert lines[0] == "0 3 * * * /usr/bin/sauvegarde" and len(lines) == 2
     assert lines[1].startswith("0 */2 * * * ") and lines[1].endswith(f"--config {path} sync --quiet # kuma-station")
     assert main(["--config", str(path), "init", "--feed", station_config.feed, "--no-check", "--every", "90"]) == 2
+
+
+def test_an_unreachable_archive_is_one_clear_line_and_nothing_is_touched(station_config, capsys):
+    from tests.api.web.browser import free_port
+
+    sync_ok = main(["--config", str(save(station_config, station_config.state.parent / "config.json")), "sync"])
+    assert sync_ok == 0
+    capsys.readouterr()
+    before = sorted(p.name for p in station_config.folder.iterdir())
+    station_config.feed = station_config.feed.replace(station_config.feed.split("/")[2], f"127.0.0.1:{free_port()}")
+    station_config.retries = 2
+    path = save(station_config, station_config.state.parent / "config.json")
+    assert main(["--config", str(path), "sync"]) == 4
+    error = capsys.readouterr().err.strip().splitlines()
+    assert len(error) == 1 and "injoignable après 2 essais" in error[0] and "/radio/***/" in error[0]
+    assert sorted(p.name for p in station_config.folder.iterdir()) == before
