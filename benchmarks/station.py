@@ -213,4 +213,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    sys.stdout.reconfigure(line_buffering=True)  # figures appear as each run ends
     main()
