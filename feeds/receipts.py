@@ -21,6 +21,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from archive import audit
+from archive.errors import NotFound
 from archive.models import RadioStation, StationAiring, StationReceipt, StationTakedown, utcnow
 from feeds import catalog as catalog_module
 from feeds.catalog import Catalog, TakenDown
@@ -99,15 +100,38 @@ def _confirm(session: Session, station: RadioStation, executed: Executed, now: d
     row = session.scalar(select(StationTakedown).where(StationTakedown.station_id == station.id,
                                                        StationTakedown.guid == executed.guid))
     listed_at = _utc(executed.listed_at)
-    if row is not None and row.listed_at >= listed_at:
-        return
+    if row is not None and row.listed_at >= listed_at and row.confirmed_by is None:
+        return  # already confirmed by the station itself (a confirmation by hand gives way to it)
     if row is None:
         row = StationTakedown(station_id=station.id, guid=executed.guid)
         session.add(row)
     row.slug, row.listed_at, row.executed_at = executed.slug, listed_at, _utc(executed.executed_at)
-    row.received_at, row.files_deleted = now, list(executed.files_deleted)
+    row.received_at, row.files_deleted, row.confirmed_by = now, list(executed.files_deleted), None
     audit.record(session, f"radio:{station.slug}", "radio.takedown_confirmed", target=executed.slug,
                  files_deleted=len(executed.files_deleted))
+
+
+def confirm_by_hand(session: Session, station_slug: str, episode_slug: str, *, actor: str,
+                    note: str | None = None, now: datetime | None = None) -> StationTakedown:
+    """A person of the team confirms a takedown for a station (they called it): the flag clears
+    even though the station's own receipts cannot say so (revoked token, broken client)."""
+    now = now or utcnow()
+    station = session.scalar(select(RadioStation).where(RadioStation.slug == station_slug.strip().lower()))
+    if station is None:
+        raise NotFound(f"radio inconnue : {station_slug}")
+    item = next((t for t in catalog_module.load(session, now=now).taken_down if t.slug == episode_slug.strip()), None)
+    if item is None:
+        raise NotFound(f"aucun retrait en cours pour l'épisode {episode_slug}")
+    row = session.scalar(select(StationTakedown).where(StationTakedown.station_id == station.id,
+                                                       StationTakedown.guid == item.guid))
+    if row is None:
+        row = StationTakedown(station_id=station.id, guid=item.guid)
+        session.add(row)
+    row.slug, row.listed_at, row.executed_at, row.received_at = item.slug, _utc(item.taken_down_at), now, now
+    row.files_deleted, row.confirmed_by = [], actor
+    audit.record(session, actor, "radio.takedown_confirmed_by_hand", target=item.slug, station=station.slug,
+                 note=note or "")
+    return row
 
 
 def _add_airings(session: Session, station: RadioStation, aired: Iterable[Aired], now: datetime) -> None:
@@ -141,6 +165,7 @@ class TakedownState:
     reason: str
     state: str  # "confirmed" | "pending" | "overdue"
     confirmed_at: datetime | None = None  # when the archive received the confirmation
+    confirmed_by: str | None = None  # a person who confirmed it by hand; None: the station's receipt
 
 
 @dataclass
@@ -253,8 +278,9 @@ def _concerns(station: RadioStation, item: TakenDown) -> bool:
 def _takedown_state(item: TakenDown, row: StationTakedown | None, still_held: bool, now: datetime,
                     confirm_days: float) -> TakedownState:
     listed = _utc(item.taken_down_at).replace(microsecond=0)
-    if row is not None and _utc(row.listed_at) >= listed and not still_held:
-        return TakedownState(item.slug, item.guid, item.taken_down_at, item.reason, "confirmed", row.received_at)
+    if row is not None and _utc(row.listed_at) >= listed and (row.confirmed_by or not still_held):
+        return TakedownState(item.slug, item.guid, item.taken_down_at, item.reason, "confirmed", row.received_at,
+                             row.confirmed_by)
     overdue = now - _utc(item.taken_down_at) > timedelta(days=confirm_days)
     return TakedownState(item.slug, item.guid, item.taken_down_at, item.reason, "overdue" if overdue else "pending")
 

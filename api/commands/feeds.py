@@ -115,13 +115,26 @@ def radios_status(
         raise TakedownOverdue(f"retrait non confirmé après {days:g} jours par : {', '.join(late)}")
 
 
+@radios_app.command("confirm")
+def radios_confirm(
+    slug: str = typer.Argument(..., help="Identifiant de la radio."),
+    episode: str = typer.Argument(..., help="Épisode retiré (son identifiant, p. ex. demystification-0007)."),
+    note: str = typer.Option("", help="Comment la radio l'a confirmé (appel, message…)."),
+) -> None:
+    """Confirmer à la main qu'une radio a supprimé un épisode retiré (elle l'a dit par téléphone)."""
+    archive = context.archive()
+    with archive.session() as session:
+        receipts.confirm_by_hand(session, slug, episode, actor=context.settings().actor, note=note or None)
+    console.print(f"Retrait de {episode} confirmé pour {slug} (à la main, noté dans le journal d'audit).")
+
+
 def _status_json(entry: receipts.StationStatus) -> dict:
     return {
         "slug": entry.slug, "name": entry.name, "active": entry.active, "last_contact": entry.last_contact,
         "client": entry.client, "problems": entry.problems, "flagged": entry.flagged, "airings": entry.airings,
         "held": [{"slug": h.slug, "file": h.file, "state": h.state} for h in entry.held], "missing": entry.missing,
         "takedowns": [{"slug": t.slug, "taken_down_at": t.taken_down_at, "reason": t.reason, "state": t.state,
-                       "confirmed_at": t.confirmed_at} for t in entry.takedowns],
+                       "confirmed_at": t.confirmed_at, "confirmed_by": t.confirmed_by} for t in entry.takedowns],
     }
 
 
@@ -142,7 +155,8 @@ def _print_status(statuses: list[receipts.StationStatus], days: float, *, detail
         for slug in entry.missing:
             console.print(f"  manque {slug}")
         for item in entry.takedowns:
-            console.print(f"  retrait {item.slug} ({item.taken_down_at:%Y-%m-%d}) : {receipts.STATE_LABELS[item.state]}")
+            by = f" par {item.confirmed_by}, à la main" if item.confirmed_by else ""
+            console.print(f"  retrait {item.slug} ({item.taken_down_at:%Y-%m-%d}) : {receipts.STATE_LABELS[item.state]}{by}")
         for problem in entry.problems:
             console.print(f"  problème signalé : {problem}", soft_wrap=True)
 

@@ -63,6 +63,14 @@ def add_station(request: Request, name: str = Form(""), slug: str = Form(""), cs
     return response
 
 
+@router.post("/{slug}/retraits/{episode}/confirmer")
+def confirm_takedown(slug: str, episode: str, csrf: str = Form(""), note: str = Form(""),
+                     user: SignedIn = Depends(staff), session: Session = Depends(get_session)) -> Response:
+    check_csrf(user, csrf)
+    receipts.confirm_by_hand(session, slug, episode, actor=user.actor, note=note or None)
+    return RedirectResponse(f"{PREFIX}/radios/{slug}", status_code=303)
+
+
 @router.post("/{slug}/revoquer")
 def revoke_station(slug: str, csrf: str = Form(""), user: SignedIn = Depends(staff),
                    archive: Archive = Depends(get_archive), session: Session = Depends(get_session)) -> Response:

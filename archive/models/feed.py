@@ -51,7 +51,9 @@ class StationReceipt(Base):
 
 class StationTakedown(Base):
     """A takedown a station confirmed it executed: one row per station and episode, moved forward
-    when the episode is listed again (``listed_at`` is the takedown's date in takedown.json)."""
+    when the episode is listed again (``listed_at`` is the takedown's date in takedown.json).
+    Confirmed by its client's receipt, or by a person of the team (``confirmed_by``) who called a
+    station that cannot report any more (revoked, client broken)."""
 
     __tablename__ = "station_takedowns"
     __table_args__ = (UniqueConstraint("station_id", "guid"),)
@@ -64,6 +66,7 @@ class StationTakedown(Base):
     executed_at: Mapped[datetime]  # the station's clock
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     files_deleted: Mapped[list[Any]] = mapped_column(default=list)
+    confirmed_by: Mapped[str | None] = mapped_column(String(128))  # a person (by phone); None: the station's client
 
 
 class StationAiring(Base):

@@ -118,4 +118,6 @@ def test_radios_status_shows_contact_and_flags_an_overdue_takedown(cli, sqlite_s
     assert code == 8 and json.loads(out)["data"][0]["flagged"] is True
     code, _ = cli("radios", "status", "inconnue")
     assert code == 4
+    code, _ = cli("radios", "confirm", "jekafo", "demystification-0009")
+    assert code == 4  # no such takedown
     archive.dispose()

@@ -2,7 +2,8 @@
 
 ``station_receipts``: one per sync a station's client reported (the episodes it holds, with their
 sha256, and its problems); only the latest are kept per station.
-``station_takedowns``: a takedown a station confirmed it executed, one row per station and episode.
+``station_takedowns``: a takedown a station confirmed it executed (or a person confirmed for it, by
+phone: ``confirmed_by``), one row per station and episode.
 ``station_airings``: "aired at" lines from a station's playout log.
 
 Revision ID: 0012
@@ -51,6 +52,7 @@ def upgrade() -> None:
         sa.Column("executed_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("files_deleted", sa.JSON(), nullable=False),
+        sa.Column("confirmed_by", sa.String(length=128), nullable=True),
         *_keys("station_takedowns"),
         sa.UniqueConstraint("station_id", "guid", name=op.f("uq_station_takedowns_station_id")),
     )

@@ -81,3 +81,38 @@ def test_the_radios_pages_show_each_station_report_and_flag_an_overdue_takedown(
     assert client.get("/studio/radios/inconnue").status_code == 404
     programme = unescape(client.get("/studio/emissions").text)
     assert "<td>kayira</td>" in programme  # the stations holding the episode's current build
+
+
+def test_a_takedown_confirmed_by_phone_clears_the_flag_and_is_audited(client, account, archive, seed_testimony,
+                                                                     make_episode):
+    from datetime import timedelta
+
+    from archive.models import AuditEvent, Episode, RadioStation, utcnow
+    from archive.testimonies import get, withdraw
+    from feeds.publish import publish
+
+    leave = seed_testimony()
+    make_episode(1, [leave])
+    account("awa", "producer")
+    sign_in(client, "awa")
+    page = client.get("/studio/radios")
+    client.post("/studio/radios", data={"csrf": form_csrf(page.text), "name": "Radio Gao", "slug": "gao"})
+    with archive.session() as session:
+        session.query(RadioStation).one().created_at = utcnow() - timedelta(days=30)
+        withdraw(session, get(session, leave), "test")
+    publish(archive)
+    with archive.session() as session:
+        session.query(Episode).one().taken_down_at = utcnow() - timedelta(days=5)
+    client.post("/studio/radios/gao/revoquer", data={"csrf": form_csrf(page.text)})  # it cannot report any more
+    detail = client.get("/studio/radios/gao")
+    assert "non confirmé après 3 jours" in unescape(detail.text)
+    done = client.post("/studio/radios/gao/retraits/demystification-0001/confirmer",
+                       data={"csrf": form_csrf(detail.text), "note": "appel du 4 décembre"}, follow_redirects=True)
+    text = unescape(done.text)
+    assert "confirmé" in text and "par web:awa à la main" in text and "non confirmé" not in text
+    assert 'class="alerte"' not in client.get("/studio/radios").text
+    with archive.session() as session:
+        event = session.query(AuditEvent).filter_by(action="radio.takedown_confirmed_by_hand").one()
+        assert event.actor == "web:awa" and event.detail["note"] == "appel du 4 décembre"
+    refused = client.post("/studio/radios/gao/retraits/demystification-0001/confirmer", data={"csrf": "faux"})
+    assert refused.status_code == 403
