@@ -149,6 +149,10 @@ def test_the_producer_pages_in_a_browser(server, browser, account, seed_testimon
     submit(browser, browser.find_element(By.XPATH, "//button[starts-with(text(), 'Ajouter')]"))
     assert "/radio/" in browser.find_element(By.CSS_SELECTOR, "code.jeton").text
     screenshot(browser, "radios")
+    browser.get(f"{server.url}/studio/radios/radio-kayira-segou")
+    assert browser.find_element(By.TAG_NAME, "h1").text.startswith("Radio Kayira Ségou")
+    assert "jamais reçu" in browser.find_element(By.TAG_NAME, "main").text
+    screenshot(browser, "radio")
 
 
 def test_intake_in_a_browser_upload_with_the_consent_form_and_see_it_processed(archive, tiny_model, browser, account,
