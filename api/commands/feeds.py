@@ -62,6 +62,10 @@ def radios_add(
         return
     console.print(f"Radio « {name} » ajoutée ({slug}).")
     console.print(f"Adresse privée de son flux (notez-la : elle ne sera plus affichée) :\n{url}", soft_wrap=True)
+    client = f"{Urls(archive.settings).base}/station/kuma-station.pyz"
+    console.print("Sur l'ordinateur de la radio (docs/station.md) :", soft_wrap=True)
+    console.print(f"  wget -O ~/kuma-station.pyz {client}\n  python3 ~/kuma-station.pyz init --feed '{url}' --every 30",
+                  soft_wrap=True, markup=False)
 
 
 @radios_app.command("list")
