@@ -13,6 +13,7 @@ name (``.<name>.kuma-tmp``) in the folder, synced, then renamed.
 from __future__ import annotations
 
 import errno
+import hashlib
 import json
 import os
 import shutil
@@ -51,6 +52,21 @@ def install(verified: Path, folder: Path, name: str) -> Path:
     os.chmod(target, 0o644)
     _fsync_dir(folder)
     return target
+
+
+def holds(path: Path, size: int, sha256: str) -> bool:
+    """Whether the folder already has this very file (a crash after the move, a lost state directory):
+    checked locally, it saves downloading it again over the link."""
+    try:
+        if path.stat().st_size != size:
+            return False
+        digest = hashlib.sha256()
+        with open(path, "rb") as handle:
+            while block := handle.read(1 << 20):
+                digest.update(block)
+    except OSError:
+        return False
+    return digest.hexdigest() == sha256
 
 
 def write_sidecar(folder: Path, episode: Episode, rendition: Rendition, file: str, chapters: list | None) -> str:

@@ -234,16 +234,12 @@ class _Run:
                     and (self.config.folder / held.get("file", "")).is_file())
 
     def _fetch(self, episode: Episode, rendition: Rendition) -> None:
-        self._check_space(rendition)
-        chapters = self._chapters(episode)
-        partial = self.state.partial_dir / f"{rendition.sha256}.part"
-        self.state.partial_dir.mkdir(parents=True, exist_ok=True)
-        (self.state.partial_dir / f"{rendition.sha256}.part.slug").write_text(episode.slug, encoding="utf-8")
-        self.say(f"téléchargement : {episode.slug} ({rendition.role}, {rendition.size / 1e6:.1f} Mo)")
-        report = (lambda have, size: self.progress(episode.slug, have, size)) if self.progress else None
-        self.link.download(rendition.url, partial, size=rendition.size, sha256=rendition.sha256, progress=report)
         name = folder.audio_name(episode, rendition)
-        folder.install(partial, self.config.folder, name)
+        chapters = self._chapters(episode)
+        if folder.holds(self.config.folder / name, rendition.size, rendition.sha256):
+            self.say(f"déjà dans le dossier : {name} (sha256 vérifié, rien à télécharger)")
+        else:
+            self._download(episode, rendition, name)
         for leftover in self.state.partial_dir.glob(f"{rendition.sha256}.part.*"):
             leftover.unlink(missing_ok=True)
         sidecar = folder.write_sidecar(self.config.folder, episode, rendition, name, chapters)
@@ -280,6 +276,16 @@ class _Run:
         self.outcome.problems.append(problem)
         self.say(problem)
         return False
+
+    def _download(self, episode: Episode, rendition: Rendition, name: str) -> None:
+        self._check_space(rendition)
+        partial = self.state.partial_dir / f"{rendition.sha256}.part"
+        self.state.partial_dir.mkdir(parents=True, exist_ok=True)
+        (self.state.partial_dir / f"{rendition.sha256}.part.slug").write_text(episode.slug, encoding="utf-8")
+        self.say(f"téléchargement : {episode.slug} ({rendition.role}, {rendition.size / 1e6:.1f} Mo)")
+        report = (lambda have, size: self.progress(episode.slug, have, size)) if self.progress else None
+        self.link.download(rendition.url, partial, size=rendition.size, sha256=rendition.sha256, progress=report)
+        folder.install(partial, self.config.folder, name)
 
     def _chapters(self, episode: Episode) -> list | None:
         if not episode.chapters_url:

@@ -218,3 +218,18 @@ def test_rfc5005_archive_pages_are_walked_only_when_more_episodes_are_wanted(arc
     sync(station_config)
     assert not [line for line, _ in link.requests[asked:] if "/archive/" in line]  # the newest is on the first page
     assert {p.name for p in station_config.folder.glob("*.wav")} == {WAV2}
+
+
+def test_a_lost_state_directory_does_not_download_the_folder_again(archive, link, station_config):
+    import shutil
+
+    sync(station_config)
+    shutil.rmtree(station_config.state)  # a reinstall, or a crash right after the move into the folder
+    before = link.to_client
+    outcome = sync(station_config)
+    assert sorted(outcome.installed) == ["demystification-0001", "demystification-0002"]
+    assert link.to_client - before < 100_000  # documents only: both files were recognised by their sha256
+    (station_config.folder / WAV2).write_bytes(b"\0" * (station_config.folder / WAV2).stat().st_size)
+    shutil.rmtree(station_config.state)
+    sync(station_config)  # a same-sized but different file is not taken for the episode
+    assert {p.stem: digest(p) for p in station_config.folder.glob("*.wav")} == published_digests(archive)
