@@ -94,7 +94,11 @@ class _Run:
 
     def go(self) -> Outcome:
         try:
-            page = self._page(self.config.feed, "feed.xml", first=True)
+            try:
+                page = self._page(self.config.feed, "feed.xml", first=True)
+            except (FeedError, HTTPStatusError):
+                self._takedowns_anyway()  # a broken feed must not keep a withdrawn episode on air
+                raise
             self.outcome.feed_title = page.title
             if page.takedown_url:
                 self.takedown_url = page.takedown_url
@@ -178,6 +182,12 @@ class _Run:
             self.state.save()
         if executed:
             self._playlists()
+
+    def _takedowns_anyway(self) -> None:
+        try:
+            self._takedowns()
+        except StationError as error:
+            self.outcome.problems.append(f"liste des retraits non lue : {error}")
 
     def _leftovers(self, item: Takedown) -> list[str]:
         return [n for n in self._names_of(item) if (self.config.folder / n).exists()]

@@ -233,3 +233,21 @@ def test_a_lost_state_directory_does_not_download_the_folder_again(archive, link
     shutil.rmtree(station_config.state)
     sync(station_config)  # a same-sized but different file is not taken for the episode
     assert {p.stem: digest(p) for p in station_config.folder.glob("*.wav")} == published_digests(archive)
+
+
+def test_a_broken_feed_still_lets_the_takedowns_through(archive, station_archive, station_config):
+    """A captive portal or a half-published feed answers garbage: the sync fails, but the station
+    still deletes what the takedown list names."""
+    from station.feed import FeedError
+
+    _, _, testimonies = station_archive
+    sync(station_config)
+    with archive.session() as session:
+        withdraw(session, get(session, testimonies["demystification-0002"]), "test")
+    publish(archive)
+    feed = archive.settings.public_path / "current" / "radio" / "feed.xml"
+    feed.write_bytes(b"<html><body>Portail captif : connectez-vous</body></html>")
+    with pytest.raises(FeedError, match="pas de <channel>"):
+        sync(station_config)
+    assert WAV2 not in folder_names(station_config)
+    assert "demystification-0002" not in (station_config.folder / "kuma.m3u").read_text()
