@@ -7,7 +7,7 @@ Kuma's dependencies (docs/station.md). Nothing here imports the archive: it talk
 - :mod:`station.link`: HTTP over a bad link (conditional GET, Range resume, retries, bandwidth cap);
 - :mod:`station.feed`: the radio feed and its RFC 5005 archive pages, takedown.json;
 - :mod:`station.folder`: the watch folder (stable names, sidecars, M3U/XSPF playlists);
-- :mod:`station.state`: what the station holds and did, kept between runs;
+- :mod:`station.state`: what the station holds and did, kept between runs (:mod:`station.files`: atomic writes);
 - :mod:`station.sync`: one sync, in order; :mod:`station.cli`: ``kuma-station``.
 """
 __version__ = "0.1.0"

@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from station.errors import ConfigError
+from station.files import write_atomic
 
 RENDITIONS = ("broadcast", "podcast", "lowband", "opus")
 FEED_PATH = re.compile(r"/radio/[A-Za-z0-9_-]{16,128}/feed\.xml$")
@@ -113,12 +114,6 @@ def save(config: Config, path: Path | None = None) -> Path:
     """Write the settings atomically, mode 0600 from the first byte."""
     path = path or default_config_path()
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    descriptor = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        json.dump(config.to_json(), handle, indent=2, ensure_ascii=False)
-        handle.write("\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temp, path)
+    text = json.dumps(config.to_json(), indent=2, ensure_ascii=False) + "\n"
+    write_atomic(path, text.encode("utf-8"), mode=0o600)
     return path

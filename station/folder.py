@@ -22,6 +22,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from station.feed import Episode, Rendition
+from station.files import fsync_dir, fsync_file, write_atomic
 
 PLAYLISTS = ("kuma.m3u", "kuma.xspf")
 
@@ -38,7 +39,7 @@ def install(verified: Path, folder: Path, name: str) -> Path:
     """Move a verified download into the folder under ``name``, atomically."""
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / name
-    _fsync_file(verified)
+    fsync_file(verified)
     try:
         os.replace(verified, target)
     except OSError as error:
@@ -46,11 +47,11 @@ def install(verified: Path, folder: Path, name: str) -> Path:
             raise
         hidden = folder / f".{name}.kuma-tmp"
         shutil.copyfile(verified, hidden)
-        _fsync_file(hidden)
+        fsync_file(hidden)
         os.replace(hidden, target)
         verified.unlink()
     os.chmod(target, 0o644)
-    _fsync_dir(folder)
+    fsync_dir(folder)
     return target
 
 
@@ -96,7 +97,7 @@ def remove(folder: Path, names: list[str]) -> list[str]:
         except FileNotFoundError:
             pass
     if deleted:
-        _fsync_dir(folder)
+        fsync_dir(folder)
     return deleted
 
 
@@ -130,27 +131,7 @@ def _clock(seconds: float) -> str:
 
 
 def _write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.kuma-tmp")
-    with open(temp, "w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.chmod(temp, 0o644)
-    os.replace(temp, path)
-
-
-def _fsync_file(path: Path) -> None:
-    with open(path, "rb") as handle:
-        os.fsync(handle.fileno())
-
-
-def _fsync_dir(path: Path) -> None:
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
+    write_atomic(path, text.encode("utf-8"))
 
 
 def iso(moment: datetime | None) -> str | None:

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import fcntl
 import json
-import os
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from station.errors import Busy, StationError
+from station.files import write_atomic
 
 VERSION = 1
 SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
@@ -52,14 +52,15 @@ class State:
     def cache(self, name: str, body: bytes, etag: str | None, modified: str | None) -> None:
         target = self.directory / "cache" / _safe(name)
         target.parent.mkdir(parents=True, exist_ok=True)
-        _atomic_write(target, body)
+        write_atomic(target, body, mode=0o600)
         self.documents[name] = {"etag": etag, "modified": modified}
 
     def save(self) -> None:
         payload = {"version": VERSION, "documents": self.documents, "episodes": self.episodes,
                    "takedowns": self.takedowns, "aired_pending": self.aired_pending,
                    "log_position": self.log_position, "last_sync": self.last_sync, "last_receipt": self.last_receipt}
-        _atomic_write(self.path, json.dumps(payload, indent=1, sort_keys=True, ensure_ascii=False).encode("utf-8"))
+        write_atomic(self.path, json.dumps(payload, indent=1, sort_keys=True, ensure_ascii=False).encode("utf-8"),
+                     mode=0o600)
 
 
 def load(directory: Path) -> State:
@@ -90,12 +91,3 @@ def locked(directory: Path):
 
 def _safe(name: str) -> str:
     return SAFE_NAME.sub("_", name)
-
-
-def _atomic_write(path: Path, content: bytes) -> None:
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(temp, "wb") as handle:
-        handle.write(content)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temp, path)
