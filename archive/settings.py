@@ -26,7 +26,7 @@ class Settings(BaseSettings):
     programme_dir: Path | None = Field(default=None, description="Folder of episode rundowns (YAML) the pipeline builds when their inputs are ready; default: <home>/programme.")
     worker_interval_s: float = Field(default=30.0, gt=0, description="Seconds `kuma worker` waits between two passes over the pipeline when there was nothing to do.")
     working_sample_rate: int = Field(default=16000, description="Sample rate of the clean working copy (mono FLAC).")
-    clean_speech: bool = Field(default=True, description="The clean stage: each testimony's working copy is cleaned (DeepFilterNet 3 noise suppression, rumble high-pass, mains-hum notches) into a derived cleaned copy, which the voice disguise then reads (docs/sound.md; transcription reads the working copy). False: the disguise reads the working copy.")
+    clean_speech: bool = Field(default=True, description="The clean stage: each testimony's working copy is cleaned (DeepFilterNet 3 noise suppression, rumble high-pass, mains-hum notches) into a derived cleaned copy, which the voice disguise then reads (docs/sound.md; transcription reads the working copy). False: testimonies not cleaned yet are disguised from their working copy (cleaned copies already made stay in use).")
     secret_key: str = Field(default="", description="Secret mixed into per-testimony keys (voice disguise). Generated into <home>/secret.key when empty.")
     actor: str = Field(default_factory=lambda: os.environ.get("USER", "kuma"), description="Name written in the audit log for CLI actions.")
 
