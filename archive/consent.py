@@ -36,6 +36,7 @@ from archive.models import (
     Transcript,
     TranscriptSource,
     VoiceForm,
+    as_utc,
 )
 
 # Bump when the anonymization itself changes so that every rendition is reviewed again.
@@ -106,8 +107,8 @@ def rule(consent: ConsentRecord | None, use: Use, *, rendition_approved: bool, n
         return Decision(use, False, "aucun consentement enregistré")
     version = consent.version
     withdrawn = consent.withdrawn_at
-    if withdrawn is not None and _aware(withdrawn) <= now:
-        return Decision(use, False, f"consentement retiré le {_aware(withdrawn):%Y-%m-%d}", version)
+    if withdrawn is not None and as_utc(withdrawn) <= now:
+        return Decision(use, False, f"consentement retiré le {as_utc(withdrawn):%Y-%m-%d}", version)
     if not consent.archive:
         return Decision(use, False, "pas de consentement pour l'archivage", version)
     identity, voice = Identity(consent.identity), VoiceForm(consent.voice)
@@ -190,7 +191,3 @@ def _current_rendition(session: Session, testimony: Testimony, transcript: Trans
     if latest is None or latest.fingerprint != rendition_fingerprint(testimony, transcript):
         return None
     return latest
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)

@@ -15,14 +15,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from archive import audit
 from archive.errors import NotFound
-from archive.models import RadioStation, StationAiring, StationReceipt, StationTakedown, utcnow
+from archive.models import RadioStation, StationAiring, StationReceipt, StationTakedown, as_utc, utcnow
 from feeds import catalog as catalog_module
 from feeds.catalog import Catalog, TakenDown
 from feeds.radios import is_token_shaped, token_sha256
@@ -76,7 +76,7 @@ def station_for_token(session: Session, token: str) -> RadioStation | None:
 def record(session: Session, station: RadioStation, report: Report, *, now: datetime | None = None) -> StationReceipt:
     """Keep a receipt, the takedowns it confirms and the airings it reports (idempotent for both)."""
     now = now or utcnow()
-    receipt = StationReceipt(station_id=station.id, received_at=now, synced_at=_utc(report.synced_at),
+    receipt = StationReceipt(station_id=station.id, received_at=now, synced_at=as_utc(report.synced_at),
                              client=report.client[:64], problems=list(report.problems),
                              held=[{"guid": h.guid, "slug": h.slug, "sha256": h.sha256, "file": h.file, "size": h.size}
                                    for h in report.held])
@@ -99,13 +99,13 @@ def _prune(session: Session, station: RadioStation) -> None:
 def _confirm(session: Session, station: RadioStation, executed: Executed, now: datetime) -> None:
     row = session.scalar(select(StationTakedown).where(StationTakedown.station_id == station.id,
                                                        StationTakedown.guid == executed.guid))
-    listed_at = _utc(executed.listed_at)
+    listed_at = as_utc(executed.listed_at)
     if row is not None and row.listed_at >= listed_at and row.confirmed_by is None:
         return  # already confirmed by the station itself (a confirmation by hand gives way to it)
     if row is None:
         row = StationTakedown(station_id=station.id, guid=executed.guid)
         session.add(row)
-    row.slug, row.listed_at, row.executed_at = executed.slug, listed_at, _utc(executed.executed_at)
+    row.slug, row.listed_at, row.executed_at = executed.slug, listed_at, as_utc(executed.executed_at)
     row.received_at, row.files_deleted, row.confirmed_by = now, list(executed.files_deleted), None
     audit.record(session, f"radio:{station.slug}", "radio.takedown_confirmed", target=executed.slug,
                  files_deleted=len(executed.files_deleted))
@@ -127,7 +127,7 @@ def confirm_by_hand(session: Session, station_slug: str, episode_slug: str, *, a
     if row is None:
         row = StationTakedown(station_id=station.id, guid=item.guid)
         session.add(row)
-    row.slug, row.listed_at, row.executed_at, row.received_at = item.slug, _utc(item.taken_down_at), now, now
+    row.slug, row.listed_at, row.executed_at, row.received_at = item.slug, as_utc(item.taken_down_at), now, now
     row.files_deleted, row.confirmed_by = [], actor
     audit.record(session, actor, "radio.takedown_confirmed_by_hand", target=item.slug, station=station.slug,
                  note=note or "")
@@ -135,10 +135,10 @@ def confirm_by_hand(session: Session, station_slug: str, episode_slug: str, *, a
 
 
 def _add_airings(session: Session, station: RadioStation, aired: Iterable[Aired], now: datetime) -> None:
-    wanted = {(a.guid, _utc(a.at).replace(microsecond=0)): a for a in aired}
+    wanted = {(a.guid, as_utc(a.at).replace(microsecond=0)): a for a in aired}
     if not wanted:
         return
-    known = {(guid, _utc(at)) for guid, at in session.execute(
+    known = {(guid, as_utc(at)) for guid, at in session.execute(
         select(StationAiring.guid, StationAiring.aired_at).where(StationAiring.station_id == station.id,
                                                                  StationAiring.guid.in_({g for g, _ in wanted})))}
     for (guid, at), item in sorted(wanted.items(), key=lambda kv: kv[0][1]):
@@ -272,20 +272,15 @@ def _held_state(item: dict, catalog: Catalog) -> HeldEpisode:
 
 
 def _concerns(station: RadioStation, item: TakenDown) -> bool:
-    return _utc(station.created_at) < _utc(item.taken_down_at)
+    return as_utc(station.created_at) < as_utc(item.taken_down_at)
 
 
 def _takedown_state(item: TakenDown, row: StationTakedown | None, still_held: bool, now: datetime,
                     confirm_days: float) -> TakedownState:
-    listed = _utc(item.taken_down_at).replace(microsecond=0)
-    if row is not None and _utc(row.listed_at) >= listed and (row.confirmed_by or not still_held):
+    listed = as_utc(item.taken_down_at).replace(microsecond=0)
+    if row is not None and as_utc(row.listed_at) >= listed and (row.confirmed_by or not still_held):
         return TakedownState(item.slug, item.guid, item.taken_down_at, item.reason, "confirmed", row.received_at,
                              row.confirmed_by)
-    overdue = now - _utc(item.taken_down_at) > timedelta(days=confirm_days)
+    overdue = now - as_utc(item.taken_down_at) > timedelta(days=confirm_days)
     return TakedownState(item.slug, item.guid, item.taken_down_at, item.reason, "overdue" if overdue else "pending")
 
-
-def _utc(moment: datetime | None) -> datetime | None:
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)

@@ -2,7 +2,7 @@
 
 One module per area; each area's tables are created by its own Alembic revision.
 """
-from archive.models.base import Base, utcnow
+from archive.models.base import Base, as_utc, utcnow
 from archive.models.testimony import (
     AuditEvent,
     ConsentRecord,
@@ -29,7 +29,7 @@ from archive.models import access as access  # noqa: F401
 from archive.models.access import PEOPLE_ROLES, ApiKey, Role, SearchAccess, SearchSegment, User, WebSession
 
 __all__ = [
-    "ApiKey", "AuditEvent", "Base", "ConsentRecord", "Episode", "EpisodeTestimony", "Identity", "MediaAsset",
+    "ApiKey", "AuditEvent", "as_utc", "Base", "ConsentRecord", "Episode", "EpisodeTestimony", "Identity", "MediaAsset",
     "MediaKind", "RadioStation", "StationAiring", "StationReceipt", "StationTakedown", "Rendition", "ReviewStatus", "PEOPLE_ROLES", "Role", "SearchAccess", "SearchSegment", "Segment", "SensitiveTerm", "StageName", "StageState", "StageStatus",
     "TermKind", "Testimony", "Theme", "ThemeSuggestion", "Transcript", "TranscriptSource", "User", "VoiceForm", "WebSession", "VoiceMode", "Word", "testimony_themes", "utcnow",
 ]
