@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from archive import audit
@@ -191,6 +191,11 @@ class StationStatus:
         return [t for t in self.takedowns if t.state == state]
 
     @property
+    def unconfirmed(self) -> list[TakedownState]:
+        """Pending and overdue takedowns."""
+        return [t for t in self.takedowns if t.state != "confirmed"]
+
+    @property
     def flagged(self) -> bool:
         return bool(self.takedowns_in("overdue"))
 
@@ -201,20 +206,26 @@ STATE_LABELS = {
 }
 
 
-def status(session: Session, *, confirm_days: float, now: datetime | None = None) -> list[StationStatus]:
-    """Every station (revoked ones too: they may still hold withdrawn episodes), by slug."""
+def status(session: Session, *, confirm_days: float, now: datetime | None = None,
+           station: str | None = None) -> list[StationStatus]:
+    """Every station (revoked ones too: they may still hold withdrawn episodes), by slug; or only
+    the one whose slug is ``station``."""
     now = now or utcnow()
     catalog = catalog_module.load(session, now=now)
-    stations = list(session.scalars(select(RadioStation).order_by(RadioStation.slug)))
-    latest = _latest_receipts(session)
-    confirmed = _confirmations(session)
-    airings = _airing_counts(session)
+    query = select(RadioStation).order_by(RadioStation.slug)
+    if station is not None:
+        query = query.where(RadioStation.slug == station.strip().lower())
+    stations = list(session.scalars(query))
+    ids = [s.id for s in stations]
+    latest = _latest_receipts(session, ids)
+    confirmed = _confirmations(session, ids)
+    airings = _airing_counts(session, ids)
     found = []
-    for station in stations:
-        receipt = latest.get(station.id)
-        entry = StationStatus(slug=station.slug, name=station.name, active=station.active,
-                              created_at=station.created_at, revoked_at=station.revoked_at,
-                              airings=airings.get(station.id, 0))
+    for radio in stations:
+        receipt = latest.get(radio.id)
+        entry = StationStatus(slug=radio.slug, name=radio.name, active=radio.active,
+                              created_at=radio.created_at, revoked_at=radio.revoked_at,
+                              airings=airings.get(radio.id, 0))
         held_guids: set[str] = set()
         if receipt is not None:
             entry.last_contact, entry.client, entry.problems = receipt.received_at, receipt.client, list(receipt.problems)
@@ -223,8 +234,8 @@ def status(session: Session, *, confirm_days: float, now: datetime | None = None
         current = {h.guid for h in entry.held if h.state == "current"}
         entry.missing = [e.slug for e in catalog.radio if e.guid not in current] if receipt is not None else []
         entry.takedowns = [
-            _takedown_state(item, confirmed.get((station.id, item.guid)), item.guid in held_guids, now, confirm_days)
-            for item in catalog.taken_down if _concerns(station, item)
+            _takedown_state(item, confirmed.get((radio.id, item.guid)), item.guid in held_guids, now, confirm_days)
+            for item in catalog.taken_down if _concerns(radio, item)
         ]
         found.append(entry)
     return found
@@ -240,22 +251,23 @@ def holders(statuses: list[StationStatus]) -> dict[str, list[str]]:
     return found
 
 
-def _latest_receipts(session: Session) -> dict[int, StationReceipt]:
+def _latest_receipts(session: Session, station_ids: list[int]) -> dict[int, StationReceipt]:
     latest: dict[int, StationReceipt] = {}
-    for receipt in session.scalars(select(StationReceipt).order_by(StationReceipt.received_at, StationReceipt.id)):
+    for receipt in session.scalars(select(StationReceipt).where(StationReceipt.station_id.in_(station_ids))
+                                   .order_by(StationReceipt.received_at, StationReceipt.id)):
         latest[receipt.station_id] = receipt
     return latest
 
 
-def _confirmations(session: Session) -> dict[tuple[int, str], StationTakedown]:
-    return {(row.station_id, row.guid): row for row in session.scalars(select(StationTakedown))}
+def _confirmations(session: Session, station_ids: list[int]) -> dict[tuple[int, str], StationTakedown]:
+    rows = session.scalars(select(StationTakedown).where(StationTakedown.station_id.in_(station_ids)))
+    return {(row.station_id, row.guid): row for row in rows}
 
 
-def _airing_counts(session: Session) -> dict[int, int]:
-    counts: dict[int, int] = {}
-    for station_id in session.scalars(select(StationAiring.station_id)):
-        counts[station_id] = counts.get(station_id, 0) + 1
-    return counts
+def _airing_counts(session: Session, station_ids: list[int]) -> dict[int, int]:
+    return dict(session.execute(
+        select(StationAiring.station_id, func.count()).where(StationAiring.station_id.in_(station_ids))
+        .group_by(StationAiring.station_id)).all())
 
 
 def _held_state(item: dict, catalog: Catalog) -> HeldEpisode:

@@ -105,11 +105,9 @@ def radios_status(
     Sort avec le code 8 quand un retrait n'est pas confirmé après KUMA_TAKEDOWN_CONFIRM_DAYS jours."""
     archive = context.archive()
     with archive.session() as session:
-        statuses = receipts.status(session, confirm_days=archive.settings.takedown_confirm_days)
-    if slug is not None:
-        statuses = [s for s in statuses if s.slug == slug.strip().lower()]
-        if not statuses:
-            raise NotFound(f"radio inconnue : {slug}")
+        statuses = receipts.status(session, confirm_days=archive.settings.takedown_confirm_days, station=slug)
+    if slug is not None and not statuses:
+        raise NotFound(f"radio inconnue : {slug}")
     if json_output:
         emit_json({"data": [_status_json(s) for s in statuses], "count": len(statuses)})
     else:
@@ -150,7 +148,7 @@ def _print_status(statuses: list[receipts.StationStatus], days: float, *, detail
             contact += " (révoquée)"
         overdue = entry.takedowns_in("overdue")
         table.add_row(entry.slug, contact, f"{entry.current} à jour, {len(entry.missing)} manquant(s)",
-                      str(len(entry.takedowns_in("confirmed"))), str(len(entry.takedowns) - len(entry.takedowns_in("confirmed"))),
+                      str(len(entry.takedowns_in("confirmed"))), str(len(entry.unconfirmed)),
                       f"[red]{len(overdue)} retrait(s) non confirmé(s) après {days:g} j[/]" if overdue else "")
     console.print(table)
     for entry in statuses if detailed else []:

@@ -32,11 +32,10 @@ def post_receipt(token: str, body: schemas.ReceiptIn, session: Session = Depends
         raise NotFound("flux inconnu")
     receipt = receipts.record(session, station, _report(body))
     session.flush()
-    mine = next(s for s in receipts.status(session, confirm_days=archive.settings.takedown_confirm_days)
-                if s.slug == station.slug)
+    [mine] = receipts.status(session, confirm_days=archive.settings.takedown_confirm_days, station=station.slug)
     return schemas.ReceiptOut(received_at=receipt.received_at, held=len(body.held),
                               takedowns_confirmed=len(mine.takedowns_in("confirmed")),
-                              takedowns_pending=[t.slug for t in mine.takedowns if t.state != "confirmed"])
+                              takedowns_pending=[t.slug for t in mine.unconfirmed])
 
 
 def _report(body: schemas.ReceiptIn) -> receipts.Report:

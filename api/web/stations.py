@@ -43,10 +43,10 @@ def stations_page(request: Request, fait: str | None = None, user: SignedIn = De
 @router.get("/{slug}")
 def station_page(slug: str, request: Request, user: SignedIn = Depends(staff), archive: Archive = Depends(get_archive),
                  session: Session = Depends(get_session)) -> Response:
-    found = next((s for s in _statuses(archive, session) if s.slug == slug), None)
-    if found is None:
+    found = receipts.status(session, confirm_days=archive.settings.takedown_confirm_days, station=slug)
+    if not found:
         raise NotFound(f"radio inconnue : {slug}")
-    return render(request, "station.html", {"user": user, "station": found, "labels": receipts.STATE_LABELS,
+    return render(request, "station.html", {"user": user, "station": found[0], "labels": receipts.STATE_LABELS,
                                             "days": archive.settings.takedown_confirm_days})
 
 

@@ -110,7 +110,8 @@ def test_radios_status_shows_contact_and_flags_an_overdue_takedown(cli, sqlite_s
 
     def with_overdue(session, **kwargs):
         found = real_status(session, **kwargs)
-        found[0].takedowns.append(overdue)
+        for entry in found[:1]:
+            entry.takedowns.append(overdue)
         return found
 
     monkeypatch.setattr(receipts, "status", with_overdue)
