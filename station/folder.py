@@ -17,7 +17,6 @@ import hashlib
 import json
 import os
 import shutil
-from datetime import datetime
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -133,6 +132,3 @@ def _clock(seconds: float) -> str:
 def _write_text(path: Path, text: str) -> None:
     write_atomic(path, text.encode("utf-8"))
 
-
-def iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None

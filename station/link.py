@@ -61,7 +61,6 @@ class Link:
         self.sleep = sleep
         self.rng = rng or random.Random()
         self.received = 0  # bytes of bodies received this run (what the link carried, headers aside)
-        self.requests = 0
 
     # --- small documents -------------------------------------------------------------------
 
@@ -188,7 +187,6 @@ class Link:
         return self._urlopen(request)
 
     def _urlopen(self, request: urllib.request.Request):
-        self.requests += 1
         try:
             return urllib.request.urlopen(request, timeout=self.timeout)
         except urllib.error.HTTPError as error:

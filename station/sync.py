@@ -22,6 +22,7 @@ import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 from urllib.parse import urljoin
 
 from station import CLIENT, folder, state as state_module
@@ -288,9 +289,9 @@ class _Run:
         return False
 
     def _download(self, episode: Episode, rendition: Rendition, name: str) -> None:
-        self._check_space(rendition)
         partial = self.state.partial_dir / f"{rendition.sha256}.part"
         self.state.partial_dir.mkdir(parents=True, exist_ok=True)
+        self._check_space(partial, rendition)
         (self.state.partial_dir / f"{rendition.sha256}.part.slug").write_text(episode.slug, encoding="utf-8")
         self.say(f"téléchargement : {episode.slug} ({rendition.role}, {rendition.size / 1e6:.1f} Mo)")
         report = (lambda have, size: self.progress(episode.slug, have, size)) if self.progress else None
@@ -306,14 +307,12 @@ class _Run:
         except (ValueError, AttributeError):
             raise FeedError(f"chapitres illisibles pour {episode.slug}") from None
 
-    def _check_space(self, rendition: Rendition) -> None:
-        partial = self.state.partial_dir / f"{rendition.sha256}.part"
+    def _check_space(self, partial: Path, rendition: Rendition) -> None:
         have = partial.stat().st_size if partial.exists() else 0
-        self.state.partial_dir.mkdir(parents=True, exist_ok=True)
-        free = shutil.disk_usage(self.state.partial_dir).free
+        free = shutil.disk_usage(partial.parent).free
         if free < rendition.size - have + DISK_MARGIN:
             raise DiskFull(f"place insuffisante : {rendition.size / 1e6:.0f} Mo à recevoir, "
-                                   f"{free / 1e6:.0f} Mo libres ({self.state.partial_dir})")
+                           f"{free / 1e6:.0f} Mo libres ({partial.parent})")
 
     # --- keeping the folder tidy -------------------------------------------------------------
 
@@ -348,25 +347,22 @@ class _Run:
 
     def _report(self) -> None:
         self._read_playout_log()
-        if not self.config.receipt:
-            return
-        if self.link_down:  # it just failed through every retry: the receipt waits for the next sync
-            self.outcome.receipt = "non envoyé : liaison perdue (au prochain passage)"
-            self.state.last_sync = self.outcome.summary()
-            self.state.save()
-            return
-        payload = receipt(self.state, self.outcome, self.now())
-        try:
-            answer = self.link.post_json(self.config.receipt_url, payload)
-        except StationError as error:
-            self.outcome.receipt = f"non envoyé : {error}"
-        else:
-            self.state.aired_pending = []
-            pending = answer.get("takedowns_pending") or []
-            self.outcome.receipt = "envoyé" + (f" (retraits attendus : {', '.join(pending)})" if pending else "")
-            self.state.last_receipt = {"at": _iso(self.now()), "answer": answer}
+        if self.config.receipt:
+            self.outcome.receipt = self._send_receipt()
         self.state.last_sync = self.outcome.summary()
         self.state.save()
+
+    def _send_receipt(self) -> str:
+        if self.link_down:  # it just failed through every retry: the receipt waits for the next sync
+            return "non envoyé : liaison perdue (au prochain passage)"
+        try:
+            answer = self.link.post_json(self.config.receipt_url, receipt(self.state, self.outcome, self.now()))
+        except StationError as error:
+            return f"non envoyé : {error}"
+        self.state.aired_pending = []
+        self.state.last_receipt = {"at": _iso(self.now()), "answer": answer}
+        pending = answer.get("takedowns_pending") or []
+        return "envoyé" + (f" (retraits attendus : {', '.join(pending)})" if pending else "")
 
     def _read_playout_log(self) -> None:
         log = self.config.playout_log
