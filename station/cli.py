@@ -1,6 +1,6 @@
 """``kuma-station``: init, sync, status (argparse: nothing to install beyond Python).
 
-Exit codes: 0 done; 1 unexpected error; 2 configuration; 3 the archive refuses this feed (token
+Exit codes: 0 done; 1 unexpected error or a file the system refuses (one line); 2 configuration; 3 the archive refuses this feed (token
 revoked or wrong: nothing is deleted); 4 the link failed, some episodes could not be fetched or a
 station command (--on-install, --on-takedown) failed (what arrived is installed, the rest is
 tried again next run); 75 another sync is running.
@@ -31,6 +31,10 @@ def main(argv: list[str] | None = None) -> int:
     except StationError as error:
         print(f"kuma-station : {error}", file=sys.stderr)
         return error.exit_code
+    except OSError as error:  # a folder it may not write, a full disk: the system's words, one line
+        print(f"kuma-station : {redact(f'{error.strerror or error} ({error.filename})' if error.filename else str(error))}",
+              file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("kuma-station : interrompu ; rien n'est perdu, la prochaine synchronisation reprendra.", file=sys.stderr)
         return 130

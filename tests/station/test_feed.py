@@ -52,3 +52,15 @@ def test_settings_are_checked_and_the_token_never_printed():
     with pytest.raises(ConfigError, match="version inconnue"):
         Config(feed="https://r.example/radio/" + "a" * 32 + "/feed.xml", rendition="flac")
     assert redact("https://r.example/radio/secret-token-123/feed.xml") == "https://r.example/radio/***/feed.xml"
+
+
+def test_a_folder_it_may_not_write_is_one_line_not_a_traceback(tmp_path, capsys):
+    from station.cli import main
+
+    blocked = tmp_path / "lecture-seule"
+    blocked.write_text("un fichier, pas un dossier")
+    code = main(["--config", str(tmp_path / "c.json"), "init", "--no-check",
+                 "--feed", "https://r.example/radio/" + "a" * 32 + "/feed.xml", "--folder", str(blocked / "emissions")])
+    error = capsys.readouterr().err.strip().splitlines()
+    assert code == 1 and len(error) == 1 and "lecture-seule/emissions" in error[0] and "Traceback" not in error[0]
+    assert not (tmp_path / "c.json").exists()
