@@ -43,10 +43,15 @@ def stations(session: Session) -> list[RadioStation]:
     return list(session.scalars(select(RadioStation).order_by(RadioStation.slug)))
 
 
-def revoke(session: Session, slug: str, *, actor: str = "kuma") -> RadioStation:
+def get(session: Session, slug: str) -> RadioStation:
     station = session.scalar(select(RadioStation).where(RadioStation.slug == slug.strip().lower()))
     if station is None:
         raise NotFound(f"radio inconnue : {slug}")
+    return station
+
+
+def revoke(session: Session, slug: str, *, actor: str = "kuma") -> RadioStation:
+    station = get(session, slug)
     if station.revoked_at is None:
         station.revoked_at = utcnow()
         audit.record(session, actor, "radio.revoke", target=station.slug)

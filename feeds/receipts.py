@@ -25,6 +25,7 @@ from archive.errors import NotFound
 from archive.models import RadioStation, StationAiring, StationReceipt, StationTakedown, as_utc, utcnow
 from feeds import catalog as catalog_module
 from feeds.catalog import Catalog, TakenDown
+from feeds import radios
 from feeds.radios import is_token_shaped, token_sha256
 
 RECEIPTS_KEPT = 50  # per station; the latest one is what the status reads
@@ -97,14 +98,10 @@ def _prune(session: Session, station: RadioStation) -> None:
 
 
 def _confirm(session: Session, station: RadioStation, executed: Executed, now: datetime) -> None:
-    row = session.scalar(select(StationTakedown).where(StationTakedown.station_id == station.id,
-                                                       StationTakedown.guid == executed.guid))
+    row = _takedown_row(session, station, executed.guid)
     listed_at = as_utc(executed.listed_at)
-    if row is not None and row.listed_at >= listed_at and row.confirmed_by is None:
+    if row.listed_at is not None and row.listed_at >= listed_at and row.confirmed_by is None:
         return  # already confirmed by the station itself (a confirmation by hand gives way to it)
-    if row is None:
-        row = StationTakedown(station_id=station.id, guid=executed.guid)
-        session.add(row)
     row.slug, row.listed_at, row.executed_at = executed.slug, listed_at, as_utc(executed.executed_at)
     row.received_at, row.files_deleted, row.confirmed_by = now, list(executed.files_deleted), None
     audit.record(session, f"radio:{station.slug}", "radio.takedown_confirmed", target=executed.slug,
@@ -116,21 +113,25 @@ def confirm_by_hand(session: Session, station_slug: str, episode_slug: str, *, a
     """A person of the team confirms a takedown for a station (they called it): the flag clears
     even though the station's own receipts cannot say so (revoked token, broken client)."""
     now = now or utcnow()
-    station = session.scalar(select(RadioStation).where(RadioStation.slug == station_slug.strip().lower()))
-    if station is None:
-        raise NotFound(f"radio inconnue : {station_slug}")
+    station = radios.get(session, station_slug)
     item = next((t for t in catalog_module.load(session, now=now).taken_down if t.slug == episode_slug.strip()), None)
     if item is None:
         raise NotFound(f"aucun retrait en cours pour l'épisode {episode_slug}")
-    row = session.scalar(select(StationTakedown).where(StationTakedown.station_id == station.id,
-                                                       StationTakedown.guid == item.guid))
-    if row is None:
-        row = StationTakedown(station_id=station.id, guid=item.guid)
-        session.add(row)
+    row = _takedown_row(session, station, item.guid)
     row.slug, row.listed_at, row.executed_at, row.received_at = item.slug, as_utc(item.taken_down_at), now, now
     row.files_deleted, row.confirmed_by = [], actor
     audit.record(session, actor, "radio.takedown_confirmed_by_hand", target=item.slug, station=station.slug,
                  note=note or "")
+    return row
+
+
+def _takedown_row(session: Session, station: RadioStation, guid: str) -> StationTakedown:
+    """The station's confirmation row for this episode, made (pending the caller's values) when new."""
+    row = session.scalar(select(StationTakedown).where(StationTakedown.station_id == station.id,
+                                                       StationTakedown.guid == guid))
+    if row is None:
+        row = StationTakedown(station_id=station.id, guid=guid)
+        session.add(row)
     return row
 
 
