@@ -106,7 +106,7 @@ def load(path: Path | None = None) -> Config:
         raise ConfigError(f"configuration ({path}) : réglage(s) inconnu(s) {', '.join(unknown)}")
     try:
         return Config(**values)
-    except TypeError as exc:
+    except (TypeError, ValueError) as exc:  # a value of the wrong kind, edited by hand
         raise ConfigError(f"configuration ({path}) : {exc}") from None
 
 

@@ -23,9 +23,6 @@ from xml.sax.saxutils import escape
 from station.feed import Episode, Rendition
 from station.files import fsync_dir, fsync_file, write_atomic
 
-PLAYLISTS = ("kuma.m3u", "kuma.xspf")
-
-
 def audio_name(episode: Episode, rendition: Rendition) -> str:
     return f"{episode.slug}.{rendition.extension}"
 

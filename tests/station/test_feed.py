@@ -64,3 +64,14 @@ def test_a_folder_it_may_not_write_is_one_line_not_a_traceback(tmp_path, capsys)
     error = capsys.readouterr().err.strip().splitlines()
     assert code == 1 and len(error) == 1 and "lecture-seule/emissions" in error[0] and "Traceback" not in error[0]
     assert not (tmp_path / "c.json").exists()
+
+
+def test_a_hand_edited_setting_of_the_wrong_kind_is_a_configuration_error(tmp_path, capsys):
+    import json
+
+    from station.cli import main
+
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps({"feed": "https://r.example/radio/" + "a" * 32 + "/feed.xml", "keep": "beaucoup"}))
+    assert main(["--config", str(path), "status"]) == 2
+    assert "configuration" in capsys.readouterr().err
