@@ -68,12 +68,30 @@ def chromium():
 
 def submit(browser, button) -> None:
     """Click a form's button and wait for the page it leads to (selenium does not wait for it)."""
-    from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
 
     button.click()
-    WebDriverWait(browser, 15).until(expected_conditions.staleness_of(button))
+    WebDriverWait(browser, 15).until(_left_the_page(button))
     WebDriverWait(browser, 15).until(lambda driver: driver.execute_script("return document.readyState") == "complete")
+
+
+def _left_the_page(element):
+    """selenium's ``staleness_of``, also when Chromium, caught mid-navigation, answers that the node
+    "does not belong to the document" instead of calling it stale (seen once in CI)."""
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+
+    def gone(_driver) -> bool:
+        try:
+            element.is_enabled()
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as error:
+            if "does not belong to the document" in str(error):
+                return True
+            raise
+        return False
+
+    return gone
 
 
 def screenshot(browser, name: str) -> Path:
